@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { and, setup, type AnyStateMachine } from 'xstate';
+import type { LibraryRef, Role } from '../definitions/definition-schema.ts';
+import type { ProcedureSpec } from '../definitions/procedure-spec.ts';
+import { splitRef, transitionsOf } from '../definitions/check-procedure.ts';
+import { actionLibrary, actionNames, type ActionName } from '../library/actions.ts';
+import { guardLibrary, guardNames } from '../library/guards.ts';
+import type { FactName, TransitionInput } from '../library/transition-input.ts';
+
+/** Bumped whenever compiled behaviour changes for the same spec; part of every definition hash. */
+export const COMPILER_VERSION = '1';
+
+/** The event XState sees: the YAML event name plus the guard input. */
+export interface MachineEvent {
+  readonly type: string;
+  readonly input: TransitionInput;
+}
+
+/** One executable (qualification, procedure): the spec, its content hash, the machine and what it needs loaded. */
+export interface CompiledProcedure {
+  readonly hash: string;
+  readonly compilerVersion: string;
+  readonly spec: ProcedureSpec;
+  readonly machine: AnyStateMachine;
+  /** Facts some guard or action of this procedure reads; the runtime loads only these. */
+  readonly facts: ReadonlySet<FactName>;
+  /** Every event name the machine accepts somewhere. */
+  readonly events: ReadonlySet<string>;
+}
+
+/** JSON with keys sorted at every level, so equal specs hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function hashSpec(spec: ProcedureSpec): string {
+  return createHash('sha256').update(`shikaku-compiler:${COMPILER_VERSION}\n`).update(canonicalJson(spec)).digest('hex');
+}
+
+const guardImplementations = Object.fromEntries([
+  ['role', ({ event }: { event: MachineEvent }, params: { roles: readonly Role[] }) => params.roles.includes(event.input.actor.role)],
+  ...guardNames.map((name) => [
+    name,
+    ({ event }: { event: MachineEvent }, params: { value?: string }) => guardLibrary[name].check(event.input, params?.value),
+  ]),
+]);
+
+// Actions never run inside the machine: the pure transition returns them and the runtime performs them.
+const actionImplementations = Object.fromEntries(actionNames.map((name) => [name, () => undefined]));
+
+const machineSetup = setup({
+  types: {} as { context: Record<string, never>; events: MachineEvent },
+  guards: guardImplementations as never,
+  actions: actionImplementations as never,
+});
+
+const toAction = (ref: LibraryRef) => {
+  const [type, value] = splitRef(ref);
+  return { type, params: { value } };
+};
+
+/** Compiles a checked spec into an XState v5 machine with guards and actions from the closed library. Pure. */
+export function compileProcedure(spec: ProcedureSpec): CompiledProcedure {
+  const facts = new Set<FactName>();
+  const events = new Set<string>();
+  const noteActions = (refs: readonly LibraryRef[] | undefined) => {
+    for (const ref of refs ?? []) {
+      const action = actionLibrary[splitRef(ref)[0] as ActionName];
+      for (const fact of 'facts' in action ? action.facts : []) facts.add(fact);
+    }
+  };
+  const states = Object.fromEntries(
+    Object.entries(spec.procedure.states).map(([name, state]) => {
+      noteActions(state.entry);
+      const on = Object.fromEntries(
+        Object.entries(state.on ?? {}).map(([event, entry]) => {
+          events.add(event);
+          return [
+            event,
+            transitionsOf(entry).map((t) => {
+              noteActions(t.actions);
+              const guards = (t.guards ?? []).map((ref) => {
+                const [type, value] = splitRef(ref);
+                const definition = guardLibrary[type as keyof typeof guardLibrary];
+                for (const fact of 'facts' in definition ? definition.facts : []) facts.add(fact);
+                return { type, params: { value } };
+              });
+              return {
+                target: t.to,
+                guard: and([{ type: 'role', params: { roles: t.roles } }, ...guards] as never),
+                actions: (t.actions ?? []).map(toAction),
+              };
+            }),
+          ];
+        }),
+      );
+      return [name, { ...(state.final ? { type: 'final' as const } : {}), entry: (state.entry ?? []).map(toAction), on }];
+    }),
+  );
+  const hash = hashSpec(spec);
+  const machine = machineSetup.createMachine({
+    id: `${spec.qualification.id}.${spec.procedure.kind}`,
+    initial: spec.procedure.initial,
+    context: {},
+    states: states as never,
+  });
+  return { hash, compilerVersion: COMPILER_VERSION, spec, machine, facts, events };
+}

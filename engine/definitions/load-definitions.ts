@@ -1,0 +1,136 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { isCalendarDate } from '../clock.ts';
+import { compileProcedure, type CompiledProcedure } from '../compile/compile-procedure.ts';
+import { checkProcedure } from './check-procedure.ts';
+import { checkSchema } from './check-schema.ts';
+import { ProcedureTemplate, Qualification, type Qualification as QualificationType } from './definition-schema.ts';
+import type { DefinitionProblem } from './definition-problem.ts';
+import { didYouMean } from './did-you-mean.ts';
+import type { ProcedureSpec } from './procedure-spec.ts';
+import { resolveProcedure, templateProcedure, type TemplateFile } from './resolve-procedure.ts';
+import { parseYamlSource, type YamlSource } from './yaml-source.ts';
+
+/** A qualification as loaded, with its compiled procedures keyed by procedure name. */
+export interface LoadedQualification {
+  readonly definition: QualificationType;
+  readonly file: string;
+  readonly procedures: ReadonlyMap<string, CompiledProcedure>;
+}
+
+export interface LoadResult {
+  readonly qualifications: ReadonlyMap<string, LoadedQualification>;
+  /** Every problem in every file; empty when the set is valid. Sorted by file, line, column. */
+  readonly problems: readonly DefinitionProblem[];
+}
+
+async function yamlFiles(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+async function parseFile(path: string, problems: DefinitionProblem[]): Promise<YamlSource | undefined> {
+  const parsed = parseYamlSource(relative(process.cwd(), path) || path, await readFile(path, 'utf8'));
+  problems.push(...parsed.problems);
+  return parsed.source;
+}
+
+/**
+ * Loads `<dir>/procedures/*.yaml` and `<dir>/qualifications/*.yaml`: parses with positions, validates
+ * against the schema, resolves templates, runs semantic checks and compiles. Never throws for bad
+ * definitions: every problem is returned, and only qualifications without problems are compiled.
+ */
+export async function loadDefinitions(dir: string): Promise<LoadResult> {
+  const problems: DefinitionProblem[] = [];
+  const templates = new Map<string, TemplateFile>();
+  for (const path of await yamlFiles(join(dir, 'procedures'))) {
+    const source = await parseFile(path, problems);
+    if (!source) continue;
+    const schemaProblems = checkSchema(source, ProcedureTemplate);
+    problems.push(...schemaProblems);
+    if (schemaProblems.length > 0) continue;
+    const template = source.value as ProcedureTemplate;
+    const name = basename(path).replace(/\.ya?ml$/, '');
+    if (template.kind !== name) {
+      problems.push(source.problem(['kind'], 'DEFINITION_ID_MISMATCH', `kind \`${template.kind}\` differs from the file name \`${name}\``, `rename the file to ${template.kind}.yaml or set kind: ${name}`));
+      continue;
+    }
+    const t = { source, template };
+    const own = templateProcedure(t);
+    const templateProblems = checkProcedure(own.procedure, own.locate);
+    problems.push(...templateProblems);
+    if (templateProblems.length === 0) templates.set(name, t);
+  }
+
+  const qualifications = new Map<string, LoadedQualification>();
+  const seenIds = new Map<string, string>();
+  for (const path of await yamlFiles(join(dir, 'qualifications'))) {
+    const source = await parseFile(path, problems);
+    if (!source) continue;
+    const before = problems.length;
+    problems.push(...checkSchema(source, Qualification));
+    if (problems.length > before) continue;
+    const q = source.value as QualificationType;
+    const name = basename(path).replace(/\.ya?ml$/, '');
+    if (q.id !== name) problems.push(source.problem(['id'], 'DEFINITION_ID_MISMATCH', `id \`${q.id}\` differs from the file name \`${name}\``, `rename the file to ${q.id}.yaml or set id: ${name}`));
+    const firstFile = seenIds.get(q.id);
+    if (firstFile) problems.push(source.problem(['id'], 'DEFINITION_DUPLICATE_ID', `id \`${q.id}\` is already declared in ${firstFile}`, 'each qualification has one file'));
+    seenIds.set(q.id, source.file);
+    problems.push(...checkQualificationFacts(source, q));
+    const compiled = new Map<string, CompiledProcedure>();
+    const pending: ProcedureSpec[] = [];
+    for (const [kind, offer] of Object.entries(q.procedures)) {
+      const t = templates.get(offer.template);
+      if (!t) {
+        // A template that exists but failed its own checks is reported there; don't echo it here.
+        const exists = (await yamlFiles(join(dir, 'procedures'))).some((f) => basename(f).replace(/\.ya?ml$/, '') === offer.template);
+        if (!exists) problems.push(source.problem(['procedures', kind, 'template'], 'DEFINITION_UNKNOWN_TEMPLATE', `unknown template \`${offer.template}\``, didYouMean(offer.template, [...templates.keys()])));
+        continue;
+      }
+      const resolved = resolveProcedure(t, kind, offer, source);
+      const own = checkProcedure(resolved.procedure, resolved.locate).filter((p) => p.file === source.file);
+      problems.push(...own);
+      pending.push({
+        qualification: { id: q.id, name: q.name, registrar: q.registrar, registrationNumber: q.registrationNumber },
+        procedure: resolved.procedure,
+      });
+    }
+    if (problems.length > before) continue;
+    for (const spec of pending) compiled.set(spec.procedure.kind, compileProcedure(spec));
+    qualifications.set(q.id, { definition: q, file: source.file, procedures: compiled });
+  }
+  problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+  return { qualifications, problems: dedupe(problems) };
+}
+
+function dedupe(problems: DefinitionProblem[]): DefinitionProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.file}:${p.line}:${p.column}:${p.code}:${p.message}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+}
+
+/** Dates and number formats the schema cannot check. */
+function checkQualificationFacts(source: YamlSource, q: QualificationType): DefinitionProblem[] {
+  const problems: DefinitionProblem[] = [];
+  const badDate = (path: (string | number)[], value: string) =>
+    problems.push(source.problem(path, 'DEFINITION_BAD_DATE', `\`${value}\` is not a calendar date`, 'write YYYY-MM-DD, Japan time'));
+  if (q.online.from !== null && !isCalendarDate(q.online.from)) badDate(['online', 'from'], q.online.from);
+  for (const [kind, offer] of Object.entries(q.procedures)) {
+    if (typeof offer.from === 'string' && !isCalendarDate(offer.from)) badDate(['procedures', kind, 'from'], offer.from);
+    const feeKinds = new Set<string>();
+    for (const [i, fee] of (offer.fees ?? []).entries()) {
+      if (feeKinds.has(fee.kind)) problems.push(source.problem(['procedures', kind, 'fees', i, 'kind'], 'DEFINITION_DUPLICATE_ITEM', `fee kind \`${fee.kind}\` appears twice`, 'one line per fee kind'));
+      feeKinds.add(fee.kind);
+    }
+  }
+  if (q.registrationNumber.display.split('{number}').length !== 2) {
+    problems.push(source.problem(['registrationNumber', 'display'], 'DEFINITION_BAD_NUMBER_FORMAT', `display \`${q.registrationNumber.display}\` must contain {number} exactly once`, 'e.g. 第{number}号'));
+  }
+  return problems;
+}

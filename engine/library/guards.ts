@@ -1,0 +1,106 @@
+import type { FieldConfig } from '../definitions/definition-schema.ts';
+import type { ProcedureSpec } from '../definitions/procedure-spec.ts';
+import type { FactName, TransitionInput } from './transition-input.ts';
+
+/** A named guard of the closed library. `check` is pure; `explain` says why it failed, for 422 reasons. */
+export interface GuardDefinition {
+  readonly description: string;
+  /** What the parameter names, when the guard takes one. */
+  readonly parameter?: 'field' | 'fields' | 'field=value' | 'attachment';
+  readonly facts?: readonly FactName[];
+  check(input: TransitionInput, parameter: string | undefined): boolean;
+  explain(input: TransitionInput, parameter: string | undefined): string;
+}
+
+const isPresent = (value: unknown): boolean =>
+  value !== undefined && value !== null && !(typeof value === 'string' && value.trim() === '');
+
+function isRequired(field: FieldConfig, data: Readonly<Record<string, unknown>>): boolean {
+  if (field.required) return true;
+  return field.requiredWhen !== undefined && data[field.requiredWhen.field] === field.requiredWhen.equals;
+}
+
+/** Keys of required fields and attachments not yet given; omitted attachments are supplied by linkage. */
+export function missingItems(spec: ProcedureSpec, data: Readonly<Record<string, unknown>>): string[] {
+  const attachments = (data.attachments ?? {}) as Record<string, unknown>;
+  return [
+    ...spec.procedure.fields.filter((f) => isRequired(f, data) && !isPresent(data[f.key])).map((f) => f.key),
+    ...spec.procedure.attachments
+      .filter((a) => a.required && !a.omittedBy && !isPresent(attachments[a.key]))
+      .map((a) => `attachments.${a.key}`),
+  ];
+}
+
+const feeTotalKnown = (spec: ProcedureSpec): boolean => spec.procedure.fees.length > 0;
+
+function splitEquals(parameter: string | undefined): [string, string] {
+  const [field = '', value = ''] = (parameter ?? '').split('=', 2);
+  return [field.trim(), value.trim()];
+}
+
+export const guardLibrary = {
+  fieldsComplete: {
+    description: 'Every required field and attachment is given.',
+    check: (i) => missingItems(i.spec, i.data).length === 0,
+    explain: (i) => `missing: ${missingItems(i.spec, i.data).join(', ')}`,
+  },
+  feesDue: {
+    description: 'The procedure has fee lines to pay.',
+    check: (i) => feeTotalKnown(i.spec),
+    explain: () => 'this procedure has no fees',
+  },
+  noFeesDue: {
+    description: 'The procedure has no fee lines.',
+    check: (i) => !feeTotalKnown(i.spec),
+    explain: () => 'fees must be paid first',
+  },
+  attachmentProvided: {
+    description: 'The named attachment is given.',
+    parameter: 'attachment',
+    check: (i, key) => isPresent(((i.data.attachments ?? {}) as Record<string, unknown>)[key ?? '']),
+    explain: (_, key) => `attach ${key}`,
+  },
+  anyFieldProvided: {
+    description: 'At least one of the named fields (space-separated) is given.',
+    parameter: 'fields',
+    check: (i, keys) => (keys ?? '').split(/\s+/).some((k) => isPresent(i.data[k])),
+    explain: (_, keys) => `give at least one of: ${keys}`,
+  },
+  fieldEquals: {
+    description: 'A field has the given value (`field=value`).',
+    parameter: 'field=value',
+    check: (i, p) => {
+      const [field, value] = splitEquals(p);
+      return i.data[field] === value;
+    },
+    explain: (_, p) => `requires ${p}`,
+  },
+  isHolder: {
+    description: 'The applicant holds an active registration in this qualification.',
+    facts: ['holderEntry'],
+    check: (i) => i.facts.holderEntry?.status === 'active',
+    explain: () => 'the applicant holds no active registration in this qualification',
+  },
+  notRegistered: {
+    description: 'The applicant does not hold an active registration in this qualification yet.',
+    facts: ['holderEntry'],
+    check: (i) => !i.facts.holderEntry,
+    explain: () => 'the applicant is already registered in this qualification',
+  },
+  registryMatch: {
+    description: 'The registration number and basic information match an active registry entry.',
+    facts: ['targetEntry'],
+    check: (i) => i.facts.targetEntry?.status === 'active',
+    explain: () => 'no active registry entry matches the registration number, name and birth date',
+  },
+  registryUnlinked: {
+    description: 'The matched registry entry is not yet linked to another person.',
+    facts: ['targetEntry'],
+    check: (i) => !i.facts.targetEntry?.holderId || i.facts.targetEntry.holderId === i.applicantId,
+    explain: () => 'the registry entry is already linked to another person',
+  },
+} satisfies Record<string, GuardDefinition>;
+
+export type GuardName = keyof typeof guardLibrary;
+export const guardNames = Object.keys(guardLibrary) as GuardName[];
+export const isGuardName = (name: string): name is GuardName => Object.hasOwn(guardLibrary, name);

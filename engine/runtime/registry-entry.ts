@@ -1,0 +1,13 @@
+/** One entry of a qualification's register (資格名簿), as the engine sees it. */
+export interface RegistryEntry {
+  readonly id: string;
+  readonly qualificationId: string;
+  readonly registrationNumber: number;
+  readonly holderId: string | null;
+  readonly familyName: string;
+  readonly givenName: string;
+  readonly birthDate: string;
+  readonly honseki: string | null;
+  readonly status: 'active' | 'deregistered';
+  readonly registeredOn: string;
+}
