@@ -103,11 +103,11 @@ export function compileProcedure(spec: ProcedureSpec): CompiledProcedure {
     }),
   );
   const hash = hashSpec(spec);
-  const machine = machineSetup.createMachine({
+  const machine: AnyStateMachine = machineSetup.createMachine({
     id: `${spec.qualification.id}.${spec.procedure.kind}`,
     initial: spec.procedure.initial,
     context: {},
     states: states as never,
-  });
+  }) as unknown as AnyStateMachine;
   return { hash, compilerVersion: COMPILER_VERSION, spec, machine, facts, events };
 }

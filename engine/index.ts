@@ -1,0 +1,26 @@
+// The engine's public surface: api/, cli/ and renderer/ import from here only.
+export { createManualClock, isCalendarDate, japanDate, systemClock, type Clock } from './clock.ts';
+export { COMPILER_VERSION, canonicalJson, compileProcedure, type CompiledProcedure } from './compile/compile-procedure.ts';
+export { definitionProblemCodes, formatProblem, type DefinitionProblem, type DefinitionProblemCode } from './definitions/definition-problem.ts';
+export { editorSchemas, schemaFileText, type Qualification, type Role } from './definitions/definition-schema.ts';
+export { loadDefinitions, type LoadResult, type LoadedQualification } from './definitions/load-definitions.ts';
+export type { ProcedureSpec } from './definitions/procedure-spec.ts';
+export { errorCatalogue, ShikakuError, type ErrorCode } from './errors.ts';
+export { canSeeApplication, timerActor, type Actor } from './runtime/actor.ts';
+export { allowedEvents, type AllowedEvent } from './runtime/allowed-events.ts';
+export { applicationDataSchema, validateApplicationData } from './runtime/application-form.ts';
+export { procedureAvailability, type Availability } from './runtime/availability.ts';
+export { createApplication, type CreateApplicationCommand } from './runtime/create-application.ts';
+export type { Database } from './runtime/database-schema.ts';
+export { DefinitionStore } from './runtime/definition-store.ts';
+export { inTransaction, type EngineDeps } from './runtime/engine-deps.ts';
+export { GENESIS_HASH, hashEvent } from './runtime/event-hash.ts';
+export { feePreview, type FeePreview } from './runtime/fees.ts';
+export { fireDueTimers } from './runtime/fire-due-timers.ts';
+export { migrateToLatest } from './runtime/migrate.ts';
+export { createPostgresPool, openDatabase, pgliteKysely, pgliteOptions, type DatabaseKind, type OpenDatabase } from './runtime/open-database.ts';
+export { deliverNotification, processOutbox, type OutboxHandler } from './runtime/process-outbox.ts';
+export type { RegistryEntry } from './runtime/registry-entry.ts';
+export { findEntryByNumber, importRegistryEntry } from './runtime/registry.repository.ts';
+export { applyToRow, findApplicationRow, sendEvent, type ApplicationRow, type SendEventCommand } from './runtime/send-event.ts';
+export { defaultOutboxHandlers, startWorker } from './runtime/worker.ts';

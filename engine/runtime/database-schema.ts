@@ -1,0 +1,113 @@
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+
+/**
+ * The tables as kysely sees them. No table holds an individual number (マイナンバー): people are the
+ * opaque, pseudonymous ids of the identity assertion.
+ */
+export interface DefinitionsTable {
+  hash: string;
+  qualification_id: string;
+  procedure: string;
+  compiler_version: string;
+  spec: JSONColumnType<object>;
+  created_at: ColumnType<Date, Date, never>;
+}
+
+export interface ApplicationsTable {
+  id: string;
+  qualification_id: string;
+  procedure: string;
+  definition_hash: string;
+  registrar_id: string;
+  applicant_id: string;
+  state: string;
+  snapshot: JSONColumnType<{ value: unknown; context: Record<string, unknown> }>;
+  data: JSONColumnType<Record<string, unknown>>;
+  version: number;
+  last_event_hash: string;
+  registry_entry_id: string | null;
+  created_at: ColumnType<Date, Date, never>;
+  updated_at: Date;
+}
+
+export interface ApplicationEventsTable {
+  application_id: string;
+  seq: number;
+  type: string;
+  actor_id: string;
+  actor_role: string;
+  from_state: string | null;
+  to_state: string;
+  payload: JSONColumnType<Record<string, unknown>>;
+  occurred_at: Date;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface RegistryCountersTable {
+  qualification_id: string;
+  last_number: ColumnType<number, number, number>;
+}
+
+export interface RegistryEntriesTable {
+  id: string;
+  qualification_id: string;
+  registration_number: ColumnType<number, number, number>;
+  holder_id: string | null;
+  family_name: string;
+  given_name: string;
+  birth_date: string;
+  honseki: string | null;
+  address: string | null;
+  status: 'active' | 'deregistered';
+  registered_on: string;
+  deregistered_on: string | null;
+  deregistration_reason: string | null;
+  source_application_id: string | null;
+  created_at: ColumnType<Date, Date, never>;
+  updated_at: Date;
+}
+
+export interface TimersTable {
+  id: string;
+  application_id: string;
+  state: string;
+  event: string;
+  due_at: Date;
+  locked_until: Date | null;
+  created_at: ColumnType<Date, Date, never>;
+}
+
+export interface OutboxTable {
+  id: Generated<string>;
+  kind: string;
+  application_id: string | null;
+  payload: JSONColumnType<Record<string, unknown>>;
+  created_at: ColumnType<Date, Date, never>;
+  available_at: Date;
+  attempts: ColumnType<number, number | undefined, number>;
+  locked_until: Date | null;
+  done_at: Date | null;
+  last_error: string | null;
+}
+
+export interface NotificationsTable {
+  id: Generated<string>;
+  outbox_id: string;
+  recipient_id: string;
+  application_id: string | null;
+  template: string;
+  created_at: Date;
+  read_at: Date | null;
+}
+
+export interface Database {
+  definitions: DefinitionsTable;
+  applications: ApplicationsTable;
+  application_events: ApplicationEventsTable;
+  registry_counters: RegistryCountersTable;
+  registry_entries: RegistryEntriesTable;
+  timers: TimersTable;
+  outbox: OutboxTable;
+  notifications: NotificationsTable;
+}

@@ -1,0 +1,13 @@
+import { Migrator, type Kysely, type MigrationResult } from 'kysely';
+import * as initial from './migrations/2026-12-03-initial.ts';
+
+// A static list: file discovery would need .ts loading at run time and could pick up stray files.
+const migrations = { '2026-12-03-initial': initial };
+
+/** Applies pending migrations (idempotent; PostgreSQL serialises concurrent runs with an advisory lock). */
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return results ?? [];
+}

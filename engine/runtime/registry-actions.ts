@@ -1,0 +1,99 @@
+import type { Kysely, Selectable } from 'kysely';
+import { japanDate } from '../clock.ts';
+import { ShikakuError } from '../errors.ts';
+import type { TransitionFacts } from '../library/transition-input.ts';
+import type { ApplicationsTable, Database } from './database-schema.ts';
+import { allocateRegistrationNumber, insertRegistryEntry, updateRegistryEntry } from './registry.repository.ts';
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+
+const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
+
+/**
+ * Performs the transactional actions of one transition on the register, inside its transaction.
+ * @returns what they did, recorded in the history event, and the entry the application now refers to.
+ * @throws ShikakuError APPLICATION_EVENT_NOT_ALLOWED when the register changed under the guards.
+ */
+export async function performRegistryActions(
+  trx: Kysely<Database>,
+  actions: readonly string[],
+  row: Selectable<ApplicationsTable>,
+  facts: TransitionFacts,
+  now: Date,
+): Promise<{ effects: Record<string, unknown>; registryEntryId: string | null }> {
+  const effects: Record<string, unknown> = {};
+  let registryEntryId: string | null = null;
+  const d = row.data;
+  for (const action of actions) {
+    switch (action) {
+      case 'registerHolder': {
+        const number = await allocateRegistrationNumber(trx, row.qualification_id);
+        try {
+          const entry = await insertRegistryEntry(
+            trx,
+            {
+              qualificationId: row.qualification_id,
+              registrationNumber: number,
+              holderId: row.applicant_id,
+              familyName: String(d.familyName),
+              givenName: String(d.givenName),
+              birthDate: String(d.birthDate),
+              honseki: text(d.honseki) ?? null,
+              registeredOn: japanDate(now),
+              sourceApplicationId: row.id,
+            },
+            now,
+          );
+          registryEntryId = entry.id;
+          Object.assign(effects, { registrationNumber: number, registryEntryId: entry.id });
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new ShikakuError('APPLICATION_EVENT_NOT_ALLOWED', 'the applicant is already registered', { reasons: ['notRegistered: the applicant is already registered in this qualification'] });
+          throw error;
+        }
+        break;
+      }
+      case 'linkHolder': {
+        const entry = facts.targetEntry;
+        if (!entry) throw new ShikakuError('APPLICATION_EVENT_NOT_ALLOWED', 'no matching registry entry', { reasons: ['registryMatch: no matching entry'] });
+        const linked = await trx
+          .updateTable('registry_entries')
+          .set({ holder_id: row.applicant_id, updated_at: now })
+          .where('id', '=', entry.id)
+          .where((eb) => eb.or([eb('holder_id', 'is', null), eb('holder_id', '=', row.applicant_id)]))
+          .executeTakeFirst();
+        if (Number(linked.numUpdatedRows) !== 1) throw new ShikakuError('APPLICATION_EVENT_NOT_ALLOWED', 'the entry was linked by someone else', { reasons: ['registryUnlinked: already linked to another person'] });
+        registryEntryId = entry.id;
+        Object.assign(effects, { registrationNumber: entry.registrationNumber, registryEntryId: entry.id });
+        break;
+      }
+      case 'updateRegistryEntry': {
+        const entry = facts.holderEntry;
+        if (!entry) throw new ShikakuError('APPLICATION_EVENT_NOT_ALLOWED', 'the applicant holds no active registration', { reasons: ['isHolder: no active registration'] });
+        const changes = {
+          ...(text(d.newFamilyName) ? { familyName: text(d.newFamilyName) } : {}),
+          ...(text(d.newGivenName) ? { givenName: text(d.newGivenName) } : {}),
+          ...(text(d.newHonseki) ? { honseki: text(d.newHonseki) } : {}),
+          ...(text(d.newAddress) ? { address: text(d.newAddress) } : {}),
+        };
+        await updateRegistryEntry(trx, entry.id, changes, now);
+        registryEntryId = entry.id;
+        Object.assign(effects, { registryEntryId: entry.id, changed: Object.keys(changes) });
+        break;
+      }
+      case 'deregisterEntry': {
+        // A death report names the deceased's entry; otherwise the holder deregisters their own.
+        const entry = d.reason === 'death' ? facts.targetEntry : facts.holderEntry;
+        if (!entry || entry.status !== 'active') throw new ShikakuError('APPLICATION_EVENT_NOT_ALLOWED', 'no active registry entry to deregister', { reasons: ['registryMatch: no active entry'] });
+        const reason = d.reason === 'death' ? 'death' : 'request';
+        await updateRegistryEntry(trx, entry.id, { status: 'deregistered', deregisteredOn: japanDate(now), deregistrationReason: reason }, now);
+        registryEntryId = entry.id;
+        Object.assign(effects, { registryEntryId: entry.id, registrationNumber: entry.registrationNumber, deregistered: reason });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return { effects, registryEntryId };
+}
+
