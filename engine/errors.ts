@@ -22,6 +22,7 @@ export const errorCatalogue = {
   APPLICATION_EVENT_NOT_ALLOWED: { status: 422, title: 'The event is not allowed now' },
   PRECONDITION_REQUIRED: { status: 428, title: 'Send If-Match with the version you read' },
   DATABASE_LOCKED: { status: 503, title: 'The embedded database is in use by another process' },
+  SERVICE_NOT_READY: { status: 503, title: 'The service is not ready' },
   DEFINITIONS_INVALID: { status: 500, title: 'The definitions have problems' },
   CONFIG_INVALID: { status: 500, title: 'The configuration is not valid' },
   INTERNAL: { status: 500, title: 'Internal error' },

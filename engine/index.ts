@@ -5,6 +5,7 @@ export { definitionProblemCodes, formatProblem, type DefinitionProblem, type Def
 export { editorSchemas, schemaFileText, type Qualification, type Role } from './definitions/definition-schema.ts';
 export { loadDefinitions, type LoadResult, type LoadedQualification } from './definitions/load-definitions.ts';
 export type { ProcedureSpec } from './definitions/procedure-spec.ts';
+export { formatRegistrationNumber } from './registration-number.ts';
 export { errorCatalogue, ShikakuError, type ErrorCode } from './errors.ts';
 export { canSeeApplication, timerActor, type Actor } from './runtime/actor.ts';
 export { allowedEvents, type AllowedEvent } from './runtime/allowed-events.ts';

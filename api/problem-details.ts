@@ -1,0 +1,45 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errorCatalogue, ShikakuError, type ErrorCode } from '../engine/index.ts';
+
+export const problemTypeBase = 'https://shikaku.dev/problems/';
+
+/** The RFC 9457 document for a code; `details` become extension members. */
+export function problemDocument(code: ErrorCode, detail: string, instance: string, details: Readonly<Record<string, unknown>> = {}) {
+  const { status, title } = errorCatalogue[code];
+  return { type: `${problemTypeBase}${code.toLowerCase().replaceAll('_', '-')}`, title, status, detail, instance, code, ...details };
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, code: ErrorCode, detail: string, details: Readonly<Record<string, unknown>> = {}) {
+  const body = problemDocument(code, detail, request.url, details);
+  return reply.code(body.status).type('application/problem+json').send(body);
+}
+
+// Fastify's own client errors, by its error code.
+const fastifyCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'REQUEST_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'REQUEST_INVALID',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'REQUEST_INVALID',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'REQUEST_INVALID',
+};
+
+/** Every error leaves as problem+json with a catalogue code; no stack trace or SQL ever reaches a client. */
+export function installProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | ShikakuError, request, reply) => {
+    if (error instanceof ShikakuError) return sendProblem(reply, request, error.code, error.message, error.details);
+    if ((error as FastifyError).validation) {
+      const errors = (error as FastifyError).validation!.map((v) => ({
+        path: `${(error as FastifyError).validationContext ?? ''}${v.instancePath || ''}${v.keyword === 'additionalProperties' ? `/${String(v.params.additionalProperty)}` : ''}`,
+        message: v.keyword === 'additionalProperties' ? 'unknown property' : (v.message ?? 'invalid'),
+      }));
+      return sendProblem(reply, request, 'REQUEST_INVALID', 'the request does not match its schema', { errors });
+    }
+    const mapped = fastifyCodes[(error as FastifyError).code ?? ''];
+    if (mapped) return sendProblem(reply, request, mapped, error.message);
+    const status = (error as FastifyError).statusCode ?? 500;
+    if (status >= 400 && status < 500) return sendProblem(reply, request, 'REQUEST_INVALID', error.message);
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(reply, request, 'INTERNAL', 'an internal error occurred; it has been logged');
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, 'ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+}
