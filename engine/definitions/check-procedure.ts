@@ -35,15 +35,15 @@ export function checkProcedure(procedure: ProcedureSpec['procedure'], locate: Pr
   const attachmentKeys = new Set(procedure.attachments.map((a) => a.key));
 
   const seen = new Set<string>();
-  for (const field of procedure.fields) {
-    if (seen.has(field.key)) report(locate.field(field.key), 'DEFINITION_DUPLICATE_ITEM', `field \`${field.key}\` is declared twice`, 'give each field its own key');
+  for (const [index, field] of procedure.fields.entries()) {
+    if (seen.has(field.key)) report(locate.field(index), 'DEFINITION_DUPLICATE_ITEM', `field \`${field.key}\` is declared twice`, 'give each field its own key');
     seen.add(field.key);
     if (forbiddenKey.test(field.key)) {
-      report(locate.field(field.key), 'DEFINITION_FORBIDDEN_FIELD', `field \`${field.key}\` would collect the individual number`, 'identity comes from the portal\'s opaque person id (番号法 第20条)');
+      report(locate.field(index), 'DEFINITION_FORBIDDEN_FIELD', `field \`${field.key}\` would collect the individual number`, 'identity comes from the portal\'s opaque person id (番号法 第20条)');
     }
-    if (field.type === 'enum' && !field.values) report(locate.field(field.key), 'DEFINITION_INVALID_VALUE', `enum field \`${field.key}\` has no values`, 'add `values:`');
+    if (field.type === 'enum' && !field.values) report(locate.field(index), 'DEFINITION_INVALID_VALUE', `enum field \`${field.key}\` has no values`, 'add `values:`');
     if (field.requiredWhen && !fieldKeys.has(field.requiredWhen.field)) {
-      report(locate.field(field.key), 'DEFINITION_UNKNOWN_FIELD', `requiredWhen names unknown field \`${field.requiredWhen.field}\``, didYouMean(field.requiredWhen.field, [...fieldKeys]));
+      report(locate.field(index), 'DEFINITION_UNKNOWN_FIELD', `requiredWhen names unknown field \`${field.requiredWhen.field}\``, didYouMean(field.requiredWhen.field, [...fieldKeys]));
     }
   }
 

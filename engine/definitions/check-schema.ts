@@ -4,7 +4,7 @@ import { didYouMean } from './did-you-mean.ts';
 import type { DefinitionProblem, DefinitionProblemCode } from './definition-problem.ts';
 import type { YamlPath, YamlSource } from './yaml-source.ts';
 
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
 const compiled = new WeakMap<TSchema, ValidateFunction>();
 
 const priority: Record<string, number> = { anyOf: 0, type: 1, const: 1, oneOf: 1 };
@@ -60,6 +60,10 @@ export function checkSchema(source: YamlSource, schema: TSchema): DefinitionProb
     } else if (error.keyword === 'required') {
       const name = String(error.params.missingProperty);
       problems.push(source.problem(path, code, `missing key \`${name}\``, `add \`${name}:\``));
+    } else if (error.keyword === 'const') {
+      // A union of literals (roles, item names): name the choices instead of "must be equal to constant".
+      const allowed = (validate.errors ?? []).filter((e) => e.keyword === 'const' && e.instancePath === error.instancePath).map((e) => String(e.params.allowedValue));
+      problems.push(source.problem(path, code, `\`${String(error.data)}\` is not allowed`, didYouMean(String(error.data), allowed)));
     } else {
       const hint = (error.parentSchema as { description?: string } | undefined)?.description;
       problems.push(source.problem(path, code, error.message ?? 'invalid value', hint));

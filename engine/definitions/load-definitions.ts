@@ -47,23 +47,12 @@ async function parseFile(path: string, problems: DefinitionProblem[]): Promise<Y
 export async function loadDefinitions(dir: string): Promise<LoadResult> {
   const problems: DefinitionProblem[] = [];
   const templates = new Map<string, TemplateFile>();
+  const brokenTemplates = new Set<string>();
   for (const path of await yamlFiles(join(dir, 'procedures'))) {
-    const source = await parseFile(path, problems);
-    if (!source) continue;
-    const schemaProblems = checkSchema(source, ProcedureTemplate);
-    problems.push(...schemaProblems);
-    if (schemaProblems.length > 0) continue;
-    const template = source.value as ProcedureTemplate;
     const name = basename(path).replace(/\.ya?ml$/, '');
-    if (template.kind !== name) {
-      problems.push(source.problem(['kind'], 'DEFINITION_ID_MISMATCH', `kind \`${template.kind}\` differs from the file name \`${name}\``, `rename the file to ${template.kind}.yaml or set kind: ${name}`));
-      continue;
-    }
-    const t = { source, template };
-    const own = templateProcedure(t);
-    const templateProblems = checkProcedure(own.procedure, own.locate);
-    problems.push(...templateProblems);
-    if (templateProblems.length === 0) templates.set(name, t);
+    const template = await loadTemplate(path, name, problems);
+    if (template) templates.set(name, template);
+    else brokenTemplates.add(name);
   }
 
   const qualifications = new Map<string, LoadedQualification>();
@@ -83,28 +72,50 @@ export async function loadDefinitions(dir: string): Promise<LoadResult> {
     problems.push(...checkQualificationFacts(source, q));
     const compiled = new Map<string, CompiledProcedure>();
     const pending: ProcedureSpec[] = [];
+    let usesBrokenTemplate = false;
     for (const [kind, offer] of Object.entries(q.procedures)) {
       const t = templates.get(offer.template);
       if (!t) {
-        // A template that exists but failed its own checks is reported there; don't echo it here.
-        const exists = (await yamlFiles(join(dir, 'procedures'))).some((f) => basename(f).replace(/\.ya?ml$/, '') === offer.template);
-        if (!exists) problems.push(source.problem(['procedures', kind, 'template'], 'DEFINITION_UNKNOWN_TEMPLATE', `unknown template \`${offer.template}\``, didYouMean(offer.template, [...templates.keys()])));
+        // A template that failed its own checks is reported there; the qualification is not compiled.
+        if (brokenTemplates.has(offer.template)) usesBrokenTemplate = true;
+        else problems.push(source.problem(['procedures', kind, 'template'], 'DEFINITION_UNKNOWN_TEMPLATE', `unknown template \`${offer.template}\``, didYouMean(offer.template, [...templates.keys()])));
         continue;
       }
       const resolved = resolveProcedure(t, kind, offer, source);
-      const own = checkProcedure(resolved.procedure, resolved.locate).filter((p) => p.file === source.file);
-      problems.push(...own);
+      // Only valid templates get here, so a problem located in the template was caused by this file's overrides.
+      for (const p of checkProcedure(resolved.procedure, resolved.locate)) {
+        problems.push(p.file === source.file ? p : source.problem(['procedures', kind, 'states'], p.code, `${p.message} after this qualification's overrides`, p.hint));
+      }
       pending.push({
         qualification: { id: q.id, name: q.name, registrar: q.registrar, registrationNumber: q.registrationNumber },
         procedure: resolved.procedure,
       });
     }
-    if (problems.length > before) continue;
+    if (problems.length > before || usesBrokenTemplate) continue;
     for (const spec of pending) compiled.set(spec.procedure.kind, compileProcedure(spec));
     qualifications.set(q.id, { definition: q, file: source.file, procedures: compiled });
   }
   problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
   return { qualifications, problems: dedupe(problems) };
+}
+
+/** A template that passes its schema and semantic checks, or undefined (its problems pushed). */
+async function loadTemplate(path: string, name: string, problems: DefinitionProblem[]): Promise<TemplateFile | undefined> {
+  const source = await parseFile(path, problems);
+  if (!source) return undefined;
+  const schemaProblems = checkSchema(source, ProcedureTemplate);
+  problems.push(...schemaProblems);
+  if (schemaProblems.length > 0) return undefined;
+  const template = source.value as ProcedureTemplate;
+  if (template.kind !== name) {
+    problems.push(source.problem(['kind'], 'DEFINITION_ID_MISMATCH', `kind \`${template.kind}\` differs from the file name \`${name}\``, `rename the file to ${template.kind}.yaml or set kind: ${name}`));
+    return undefined;
+  }
+  const t = { source, template };
+  const own = templateProcedure(t);
+  const templateProblems = checkProcedure(own.procedure, own.locate);
+  problems.push(...templateProblems);
+  return templateProblems.length === 0 ? t : undefined;
 }
 
 function dedupe(problems: DefinitionProblem[]): DefinitionProblem[] {

@@ -6,7 +6,8 @@ import type { YamlPath, YamlSource } from './yaml-source.ts';
 export interface ProcedureLocator {
   state(name: string): [YamlSource, YamlPath];
   event(state: string, event: string): [YamlSource, YamlPath];
-  field(key: string): [YamlSource, YamlPath];
+  /** The field at `index` of the procedure's (merged) field list. */
+  field(index: number): [YamlSource, YamlPath];
   root(): [YamlSource, YamlPath];
 }
 
@@ -32,7 +33,7 @@ export function templateProcedure(t: TemplateFile): { procedure: ProcedureSpec['
     locate: {
       state: (s) => [t.source, ['states', s]],
       event: (s, e) => [t.source, ['states', s, 'on', e]],
-      field: (k) => [t.source, ['fields', Math.max(0, fields.findIndex((f) => f.key === k))]],
+      field: (i) => [t.source, ['fields', i]],
       root: () => [t.source, []],
     },
   };
@@ -59,6 +60,7 @@ export function resolveProcedure(
   const states: Record<string, StateConfig> = { ...t.template.states };
   for (const [name, override] of Object.entries(offer.states ?? {})) states[name] = mergeState(states[name], override);
   const ownFields = offer.fields ?? [];
+  const templateFieldCount = t.template.fields?.length ?? 0;
   const overridden = (s: string) => offer.states?.[s] !== undefined;
   return {
     procedure: {
@@ -74,10 +76,7 @@ export function resolveProcedure(
     locate: {
       state: (s) => (overridden(s) ? [qualification, [...offerPath, 'states', s]] : base.locate.state(s)),
       event: (s, e) => (offer.states?.[s]?.on?.[e] !== undefined ? [qualification, [...offerPath, 'states', s, 'on', e]] : base.locate.event(s, e)),
-      field: (k) => {
-        const own = ownFields.findIndex((f) => f.key === k);
-        return own >= 0 ? [qualification, [...offerPath, 'fields', own]] : base.locate.field(k);
-      },
+      field: (i) => (i >= templateFieldCount ? [qualification, [...offerPath, 'fields', i - templateFieldCount]] : base.locate.field(i)),
       root: () => [qualification, offerPath],
     },
   };

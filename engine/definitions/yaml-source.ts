@@ -47,6 +47,8 @@ export function parseYamlSource(file: string, text: string): ParsedYaml {
   const at = (line: number, column: number, code: DefinitionProblemCode, message: string, hint?: string): DefinitionProblem => ({
     file, line, column, path: '', code, message, ...(hint ? { hint } : {}),
   });
+  // Some editors write a byte-order mark; it is not content.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (Buffer.byteLength(text) > MAX_DEFINITION_BYTES) {
     return { problems: [at(1, 1, 'DEFINITION_TOO_LARGE', `file is larger than ${MAX_DEFINITION_BYTES} bytes`, 'split it or remove generated content')] };
   }
@@ -68,7 +70,11 @@ export function parseYamlSource(file: string, text: string): ParsedYaml {
     const n = node as Node & { tag?: string; range?: [number, number, number] };
     if ((isScalar(n) || isMap(n) || isSeq(n)) && n.tag && !tagged) {
       tagged = true;
-      const pos = lineCounter.linePos(n.range?.[0] ?? 0);
+      // The node's range starts after its tag: point at the `!` before it on the same line.
+      const start = n.range?.[0] ?? 0;
+      let bang = text.lastIndexOf('!', start);
+      while (bang > 0 && text[bang - 1] === '!') bang--;
+      const pos = lineCounter.linePos(bang >= 0 && !text.slice(bang, start).includes('\n') ? bang : start);
       problems.push(at(pos.line, pos.col, 'DEFINITION_UNKNOWN_TAG', `tag ${n.tag} is not allowed`, 'remove the tag; plain YAML values only'));
     }
     if (isMap(n) || isSeq(n)) for (const item of n.items) isPair(item) ? (visit(item.key), visit(item.value)) : visit(item);

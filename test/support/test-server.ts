@@ -1,0 +1,46 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import type { FastifyInstance } from 'fastify';
+import { createAuthenticator } from '../../api/authenticate.ts';
+import { buildServer } from '../../api/build-server.ts';
+import { loadDevIssuer } from '../../api/dev-issuer.ts';
+import { createManualClock, type DatabaseKind, type EngineDeps, type Role } from '../../engine/index.ts';
+import { createTestDatabase, type TestDatabase } from './test-database.ts';
+import { fixtureDefinitions } from './fixture-definitions.ts';
+
+export interface TestServer {
+  readonly app: FastifyInstance;
+  readonly engine: EngineDeps;
+  readonly database: TestDatabase;
+  readonly clock: ReturnType<typeof createManualClock>;
+  token(claims: { sub: string; role: Role; registrar?: string }): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A server on a fresh database with the fixture definitions, a manual clock and a dev issuer. */
+export async function createTestServer(kind: DatabaseKind): Promise<TestServer> {
+  const database = await createTestDatabase(kind);
+  const clock = createManualClock(new Date('2026-12-01T01:00:00Z'));
+  const definitions = await fixtureDefinitions();
+  const engine: EngineDeps = { db: database.db, definitions, clock };
+  await definitions.persist(database.db, clock.now());
+  const issuer = await loadDevIssuer(join(mkdtempSync(join(tmpdir(), 'shikaku-key-')), 'dev-issuer.json'));
+  const app = await buildServer({
+    engine,
+    authenticate: createAuthenticator([issuer.trusted]),
+    ready: async () => (await sql`SELECT 1`.execute(database.db), true),
+  });
+  return {
+    app,
+    engine,
+    database,
+    clock,
+    token: (claims) => issuer.mint(claims),
+    async close() {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
