@@ -1,6 +1,7 @@
 // The engine's public surface: api/, cli/ and renderer/ import from here only.
 export { createManualClock, isCalendarDate, japanDate, systemClock, type Clock } from './clock.ts';
 export { COMPILER_VERSION, canonicalJson, compileProcedure, type CompiledProcedure } from './compile/compile-procedure.ts';
+export { splitRef, transitionsOf } from './definitions/check-procedure.ts';
 export { definitionProblemCodes, formatProblem, type DefinitionProblem, type DefinitionProblemCode } from './definitions/definition-problem.ts';
 export { editorSchemas, schemaFileText, type Qualification, type Role } from './definitions/definition-schema.ts';
 export { loadDefinitions, type LoadResult, type LoadedQualification } from './definitions/load-definitions.ts';

@@ -1,0 +1,184 @@
+// The benchmark workload: a register-free event cycle on `other-qual` registration applications,
+// driven once through the engine API and once as the raw statements the engine issues.
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  applyToRow,
+  canSeeApplication,
+  createApplication,
+  findApplicationRow,
+  type Actor,
+  type EngineDeps,
+} from '../engine/index.ts';
+
+export const QUALIFICATION = 'other-qual';
+export const PROCEDURE = 'registration';
+export const REVIEWER: Actor = { id: 'bench-reviewer', role: 'reviewer', registrar: 'other-body' };
+const COMMENT = 'bench: please correct the kana of the given name';
+const DAY_MS = 86_400_000;
+
+const applicationData = {
+  familyName: '山田',
+  givenName: '太郎',
+  familyNameKana: 'ヤマダ',
+  givenNameKana: 'タロウ',
+  birthDate: '1990-04-01',
+  honseki: '東京都',
+  email: 'taro@example.jp',
+};
+
+/**
+ * One step of the cycle, keyed by the state the application is in. It never touches the register and
+ * repeats forever: draft → underReview ⇄ correctionRequested. `outbox`/`timers` are what the engine
+ * writes for that transition (registration.yaml), so the baseline can write the same rows.
+ */
+interface Step {
+  readonly type: string;
+  readonly by: 'applicant' | 'reviewer';
+  readonly toState: string;
+  readonly comment?: string;
+  readonly notify?: string;
+  readonly timer?: { readonly event: string; readonly afterDays: number };
+}
+
+const STEPS: Readonly<Record<string, Step>> = {
+  draft: { type: 'submit', by: 'applicant', toState: 'underReview', notify: 'received' },
+  underReview: { type: 'requestCorrection', by: 'reviewer', toState: 'correctionRequested', comment: COMMENT, notify: 'deficiency', timer: { event: 'correctionDeadlinePassed', afterDays: 30 } },
+  correctionRequested: { type: 'resubmit', by: 'applicant', toState: 'underReview' },
+};
+
+function stepFor(state: string): Step {
+  const step = STEPS[state];
+  if (!step) throw new Error(`bench: application in unexpected state \`${state}\``);
+  return step;
+}
+
+const actorFor = (step: Step, applicantId: string): Actor => (step.by === 'reviewer' ? REVIEWER : { id: applicantId, role: 'applicant' });
+
+/** Creates `count` draft applications through the engine, each with its own applicant, `parallel` at a time. */
+export async function createApplications(deps: EngineDeps, count: number, parallel = 4): Promise<string[]> {
+  const ids: string[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) {
+        const i = next++;
+        const row = await createApplication(deps, {
+          qualificationId: QUALIFICATION,
+          procedure: PROCEDURE,
+          actor: { id: `bench-applicant-${i}`, role: 'applicant' },
+          data: applicationData,
+        });
+        ids[i] = row.id;
+      }
+    }),
+  );
+  return ids;
+}
+
+/** One transition through the engine API, exactly like POST /v1/applications/:id/events: read, then applyToRow. */
+export async function engineTransition(deps: EngineDeps, applicationId: string): Promise<void> {
+  const row = await findApplicationRow(deps, applicationId);
+  if (!row) throw new Error(`bench: application ${applicationId} vanished`);
+  const step = stepFor(row.state);
+  const actor = actorFor(step, row.applicant_id);
+  if (!canSeeApplication(actor, row)) throw new Error('bench: actor cannot see the application');
+  await applyToRow(deps, row, { applicationId: row.id, type: step.type, actor, expectedVersion: row.version, comment: step.comment });
+}
+
+// ---- baseline: the same statements without the engine ------------------------------------------
+
+/** What kysely compiles `findApplicationRow` to. */
+export const SELECT_APPLICATION_SQL = 'select * from "applications" where "id" = $1';
+
+/**
+ * The SQL text of engine/runtime/write-transition.ts for one shape, with kysely's `$n` numbering.
+ * run.ts checks it against what the engine really sends (whitespace-normalised) before measuring.
+ */
+export function transitionSql(shape: { leavesState: boolean; timers: number; outbox: number }): string {
+  let n = 0;
+  const p = () => `$${++n}`;
+  let text = `
+    WITH upd AS (
+      UPDATE applications
+      SET state = ${p()}, snapshot = ${p()}::jsonb, version = version + 1,
+          last_event_hash = ${p()}, updated_at = ${p()}::timestamptz,
+          registry_entry_id = COALESCE(${p()}::uuid, registry_entry_id)
+      WHERE id = ${p()}::uuid AND version = ${p()}::int
+      RETURNING id
+    ), history AS (
+      INSERT INTO application_events (application_id, seq, type, actor_id, actor_role, from_state, to_state, payload, occurred_at, prev_hash, hash)
+      SELECT id, ${p()}::int, ${p()}::text, ${p()}::text, ${p()}::text, ${p()}::text, ${p()}::text,
+             ${p()}::jsonb, ${p()}::timestamptz, ${p()}::text, ${p()}::text
+      FROM upd
+    )`;
+  if (shape.leavesState) text += `, cancelled AS (DELETE FROM timers WHERE application_id = (SELECT id FROM upd))`;
+  if (shape.timers > 0) {
+    const now = p();
+    const values = Array.from({ length: shape.timers }, () => `(${p()}::uuid, ${p()}::text, ${p()}::text, ${p()}::timestamptz)`).join(', ');
+    text += `, armed AS (
+          INSERT INTO timers (id, application_id, state, event, due_at, locked_until, created_at)
+          SELECT t.id, upd.id, t.state, t.event, t.due_at, NULL, ${now}::timestamptz
+          FROM upd CROSS JOIN (VALUES ${values}) AS t (id, state, event, due_at))`;
+  }
+  if (shape.outbox > 0) {
+    const now1 = p();
+    const now2 = p();
+    const values = Array.from({ length: shape.outbox }, () => `(${p()}::text, ${p()}::jsonb)`).join(', ');
+    text += `, queued AS (
+          INSERT INTO outbox (kind, application_id, payload, created_at, available_at)
+          SELECT o.kind, upd.id, o.payload, ${now1}::timestamptz, ${now2}::timestamptz
+          FROM upd CROSS JOIN (VALUES ${values}) AS o (kind, payload))`;
+  }
+  return `${text}
+    SELECT count(*)::int AS n FROM upd`;
+}
+
+const sqlCache = new Map<string, string>();
+function cachedTransitionSql(shape: { leavesState: boolean; timers: number; outbox: number }): string {
+  const key = `${shape.leavesState}/${shape.timers}/${shape.outbox}`;
+  let text = sqlCache.get(key);
+  if (text === undefined) sqlCache.set(key, (text = transitionSql(shape)));
+  return text;
+}
+
+/** A raw query function: `pg.Pool#query` or `PGlite#query`. */
+export type RawQuery = (text: string, params: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>;
+
+/**
+ * The same transition as raw statements: the SELECT by id, then the single CTE with the engine's
+ * parameters — same snapshot JSON, same sha256 event hash (canonical key order written out by hand),
+ * same history/timer/outbox rows. What is left out is the engine: kysely, definition lookup, the
+ * facts query, guard evaluation and the XState transition.
+ */
+export async function baselineTransition(query: RawQuery, applicationId: string): Promise<void> {
+  const { rows } = await query(SELECT_APPLICATION_SQL, [applicationId]);
+  const row = rows[0] as { id: string; state: string; applicant_id: string; version: number; last_event_hash: string } | undefined;
+  if (!row) throw new Error(`bench: application ${applicationId} vanished`);
+  const step = stepFor(row.state);
+  const actor = actorFor(step, row.applicant_id);
+  const now = new Date();
+  const nowIso = now.toISOString();
+  const payload = step.comment ? { comment: step.comment } : {};
+  const seq = row.version + 1;
+  const prevHash = row.last_event_hash;
+  // Keys in canonical (sorted) order, so this is the string hashEvent hashes.
+  const canonical = JSON.stringify({
+    actorId: actor.id, actorRole: actor.role, applicationId: row.id, fromState: row.state, occurredAt: nowIso,
+    payload, prevHash, seq, toState: step.toState, type: step.type,
+  });
+  const hash = createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
+  const snapshot = JSON.stringify({ value: step.toState, context: {} });
+  const leavesState = step.toState !== row.state;
+  const params: unknown[] = [
+    step.toState, snapshot, hash, nowIso, null, row.id, row.version,
+    seq, step.type, actor.id, actor.role, row.state, step.toState, JSON.stringify(payload), nowIso, prevHash, hash,
+  ];
+  const timers = leavesState && step.timer ? 1 : 0;
+  if (timers) params.push(nowIso, randomUUID(), step.toState, step.timer!.event, new Date(now.getTime() + step.timer!.afterDays * DAY_MS).toISOString());
+  const outbox = step.notify ? 1 : 0;
+  if (outbox) {
+    params.push(nowIso, nowIso, 'notification', JSON.stringify({ template: step.notify, recipientId: row.applicant_id, applicationId: row.id, event: step.type }));
+  }
+  const result = await query(cachedTransitionSql({ leavesState, timers, outbox }), params);
+  if (Number(result.rows[0]?.n ?? 0) !== 1) throw new Error(`bench: version conflict on ${row.id} (callers must not share rows)`);
+}

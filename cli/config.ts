@@ -1,0 +1,49 @@
+import { join, resolve } from 'node:path';
+import { ShikakuError } from '../engine/index.ts';
+
+const packageRoot = resolve(import.meta.dirname, '..');
+
+/** Every setting, parsed once at start-up; nothing else reads `process.env`. */
+export interface Config {
+  /** PostgreSQL URL; unset → embedded PGlite in `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  /** Embedded database, dev issuer key and other local state. Default `./.shikaku`. */
+  readonly dataDir: string;
+  /** Folder with procedures/ and qualifications/. Default: the package's definitions/. */
+  readonly definitionsDir: string;
+  readonly port: number;
+  readonly host: string;
+  readonly production: boolean;
+  readonly logLevel: string;
+  /** Trusted token issuer (required in production); the dev issuer is used only outside production. */
+  readonly tokenIssuer: { issuer: string; audience: string; jwksFile: string } | undefined;
+  /** Worker poll interval in milliseconds. */
+  readonly workerIntervalMs: number;
+}
+
+function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ShikakuError('CONFIG_INVALID', `${name} must be an integer from ${min} to ${max}, not \`${text}\``);
+  return n;
+}
+
+/** Parses the environment into a frozen Config. @throws ShikakuError CONFIG_INVALID */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ShikakuError('CONFIG_INVALID', 'DATABASE_URL must start with postgres:// or postgresql://');
+  const issuer = env.SHIKAKU_TOKEN_ISSUER;
+  const jwksFile = env.SHIKAKU_JWKS_FILE;
+  if (Boolean(issuer) !== Boolean(jwksFile)) throw new ShikakuError('CONFIG_INVALID', 'set SHIKAKU_TOKEN_ISSUER and SHIKAKU_JWKS_FILE together');
+  return Object.freeze({
+    databaseUrl,
+    dataDir: resolve(env.SHIKAKU_DATA_DIR || '.shikaku'),
+    definitionsDir: resolve(env.SHIKAKU_DEFINITIONS || join(packageRoot, 'definitions')),
+    port: integer('PORT', env.PORT, 3000, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    production: env.NODE_ENV === 'production',
+    logLevel: env.LOG_LEVEL || 'info',
+    tokenIssuer: issuer && jwksFile ? { issuer, audience: env.SHIKAKU_TOKEN_AUDIENCE || 'shikaku', jwksFile: resolve(jwksFile) } : undefined,
+    workerIntervalMs: integer('SHIKAKU_WORKER_INTERVAL_MS', env.SHIKAKU_WORKER_INTERVAL_MS, 1000, 50, 3_600_000),
+  });
+}

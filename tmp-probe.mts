@@ -1,0 +1,11 @@
+import { PGlite } from '@electric-sql/pglite';
+let t = Date.now();
+const p = await PGlite.create('memory://');
+console.log('mem', Date.now() - t);
+t = Date.now();
+const q = await PGlite.create('/tmp/pgl-' + process.pid);
+console.log('file', Date.now() - t);
+t = Date.now();
+await q.close();
+const r = await PGlite.create('/tmp/pgl-' + process.pid);
+console.log('file reopen', Date.now() - t);
