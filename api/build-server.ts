@@ -19,6 +19,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
   installProblemHandlers(app);
+  // The API speaks JSON only: anything else is 415, not a string that fails validation later.
+  app.removeContentTypeParser('text/plain');
   await app.register(helmet, { contentSecurityPolicy: { directives: { defaultSrc: ["'self'"] } } });
 
   app.get('/healthz', async () => ({ status: 'ok' }));

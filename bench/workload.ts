@@ -168,17 +168,22 @@ export async function baselineTransition(query: RawQuery, applicationId: string)
   });
   const hash = createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
   const snapshot = JSON.stringify({ value: step.toState, context: {} });
-  const leavesState = step.toState !== row.state;
+  const shape = transitionShape(row.state);
   const params: unknown[] = [
     step.toState, snapshot, hash, nowIso, null, row.id, row.version,
     seq, step.type, actor.id, actor.role, row.state, step.toState, JSON.stringify(payload), nowIso, prevHash, hash,
   ];
-  const timers = leavesState && step.timer ? 1 : 0;
-  if (timers) params.push(nowIso, randomUUID(), step.toState, step.timer!.event, new Date(now.getTime() + step.timer!.afterDays * DAY_MS).toISOString());
-  const outbox = step.notify ? 1 : 0;
-  if (outbox) {
+  if (shape.timers) params.push(nowIso, randomUUID(), step.toState, step.timer!.event, new Date(now.getTime() + step.timer!.afterDays * DAY_MS).toISOString());
+  if (shape.outbox) {
     params.push(nowIso, nowIso, 'notification', JSON.stringify({ template: step.notify, recipientId: row.applicant_id, applicationId: row.id, event: step.type }));
   }
-  const result = await query(cachedTransitionSql({ leavesState, timers, outbox }), params);
+  const result = await query(cachedTransitionSql(shape), params);
   if (Number(result.rows[0]?.n ?? 0) !== 1) throw new Error(`bench: version conflict on ${row.id} (callers must not share rows)`);
+}
+
+/** The write shape (for transitionSql) of the step taken from `state`. */
+export function transitionShape(state: string): { leavesState: boolean; timers: number; outbox: number } {
+  const step = stepFor(state);
+  const leavesState = step.toState !== state;
+  return { leavesState, timers: leavesState && step.timer ? 1 : 0, outbox: step.notify ? 1 : 0 };
 }

@@ -1,0 +1,323 @@
+// `npm run bench`: engine transition throughput against a same-work raw-SQL baseline, on PostgreSQL and
+// on embedded PGlite, measured in one run so the ratios carry over between machines. See bench/README.md.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import {
+  createPostgresPool,
+  hashEvent,
+  migrateToLatest,
+  pgliteKysely,
+  pgliteOptions,
+  systemClock,
+  type Database,
+  type DefinitionStore,
+  type EngineDeps,
+} from '../engine/index.ts';
+import { fixtureDefinitions } from '../test/support/fixture-definitions.ts';
+import { median, runLoad, type LoadResult } from './load.ts';
+import {
+  baselineTransition,
+  createApplications,
+  engineTransition,
+  SELECT_APPLICATION_SQL,
+  transitionShape,
+  transitionSql,
+  type RawQuery,
+} from './workload.ts';
+
+const root = join(import.meta.dirname, '..');
+const envNumber = (name: string, fallback: number) => {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+};
+
+const config = {
+  callers: 4,
+  rowsPerCaller: envNumber('BENCH_ROWS_PER_CALLER', 200),
+  rounds: 2,
+  warmupMs: envNumber('BENCH_WARMUP_SECONDS', 1) * 1000,
+  postgresMs: envNumber('BENCH_SECONDS', 8) * 1000,
+  pgliteMs: envNumber('BENCH_PGLITE_SECONDS', envNumber('BENCH_SECONDS', 6)) * 1000,
+};
+
+const targets = {
+  postgresRatio: 0.9,
+  pgliteRatio: 0.85,
+  p99OverP50: 4,
+  snapshotBytes: 1024,
+};
+
+const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const log = (line: string) => console.log(line);
+const describe = (r: LoadResult) => `${fmt(r.txPerSec).padStart(6)} tx/s  p50 ${fmt(r.p50Ms, 2)} ms  p99 ${fmt(r.p99Ms, 2)} ms  (${r.ops} ops)`;
+const normalise = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+interface PairResult {
+  readonly rounds: { engine: LoadResult; baseline: LoadResult; ratio: number }[];
+  readonly engineTxPerSec: number;
+  readonly baselineTxPerSec: number;
+  readonly ratio: number;
+  readonly engineP50Ms: number;
+  readonly engineP99Ms: number;
+  readonly baselineP50Ms: number;
+  readonly baselineP99Ms: number;
+  readonly snapshotBytes: number;
+}
+
+/** Splits `ids` into one disjoint slice per caller, so callers never contend on a row. */
+const slices = (ids: readonly string[]) => Array.from({ length: config.callers }, (_, c) => ids.slice(c * config.rowsPerCaller, (c + 1) * config.rowsPerCaller));
+
+/** Engine, baseline, engine, baseline …: alternating halves the effect of drift on this shared box. */
+async function measurePair(
+  label: string,
+  ids: readonly string[],
+  engineOp: (id: string) => Promise<void>,
+  baselineOp: (id: string) => Promise<void>,
+  durationMs: number,
+  db: Kysely<Database>,
+): Promise<PairResult> {
+  const callers = slices(ids);
+  const rounds: PairResult['rounds'] = [];
+  for (let r = 1; r <= config.rounds; r++) {
+    const engine = await runLoad(callers, engineOp, config.warmupMs, durationMs);
+    log(`[${label}] round ${r} engine   ${describe(engine)}`);
+    const baseline = await runLoad(callers, baselineOp, config.warmupMs, durationMs);
+    log(`[${label}] round ${r} baseline ${describe(baseline)}`);
+    rounds.push({ engine, baseline, ratio: engine.txPerSec / baseline.txPerSec });
+  }
+  await checkConsistency(label, db, ids);
+  const { rows } = await sql<{ bytes: number | null }>`SELECT max(octet_length(snapshot::text))::int AS bytes FROM applications`.execute(db);
+  const engineTxPerSec = median(rounds.map((r) => r.engine.txPerSec));
+  const baselineTxPerSec = median(rounds.map((r) => r.baseline.txPerSec));
+  return {
+    rounds,
+    engineTxPerSec,
+    baselineTxPerSec,
+    ratio: engineTxPerSec / baselineTxPerSec,
+    engineP50Ms: median(rounds.map((r) => r.engine.p50Ms)),
+    engineP99Ms: median(rounds.map((r) => r.engine.p99Ms)),
+    baselineP50Ms: median(rounds.map((r) => r.baseline.p50Ms)),
+    baselineP99Ms: median(rounds.map((r) => r.baseline.p99Ms)),
+    snapshotBytes: Number(rows[0]?.bytes ?? 0),
+  };
+}
+
+/**
+ * After both loops: every application's version equals its history length, and for a sample the
+ * hash chain (written alternately by engine and baseline) verifies with the engine's hashEvent —
+ * evidence that the baseline wrote exactly what the engine writes.
+ */
+async function checkConsistency(label: string, db: Kysely<Database>, ids: readonly string[]): Promise<void> {
+  const { rows: bad } = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM applications a
+    WHERE a.version <> (SELECT count(*) FROM application_events e WHERE e.application_id = a.id)`.execute(db);
+  if (Number(bad[0]?.n) !== 0) throw new Error(`[${label}] ${bad[0]?.n} applications have a version that does not match their history`);
+  for (const id of [ids[0]!, ids[Math.floor(ids.length / 2)]!, ids[ids.length - 1]!]) {
+    const events = await db.selectFrom('application_events').selectAll().where('application_id', '=', id).orderBy('seq').execute();
+    const app = await db.selectFrom('applications').select(['last_event_hash', 'version']).where('id', '=', id).executeTakeFirstOrThrow();
+    let prev = events[0]?.prev_hash;
+    for (const e of events) {
+      const expected = hashEvent(e.prev_hash, {
+        applicationId: id, seq: e.seq, type: e.type, actorId: e.actor_id, actorRole: e.actor_role,
+        fromState: e.from_state, toState: e.to_state, payload: e.payload as Record<string, unknown>, occurredAt: new Date(e.occurred_at),
+      });
+      if (e.prev_hash !== prev || e.hash !== expected) throw new Error(`[${label}] hash chain broken at ${id} seq ${e.seq}`);
+      prev = e.hash;
+    }
+    if (app.last_event_hash !== prev || app.version !== events.length) throw new Error(`[${label}] application ${id} does not end its chain`);
+  }
+  log(`[${label}] consistency: versions match history; sampled hash chains verify`);
+}
+
+/**
+ * Runs one full cycle through the engine with a logging kysely and checks that the baseline issues
+ * the same SELECT and the same CTE text. Reports every statement the engine sent per transition.
+ */
+async function inspectEngineStatements(
+  deps: EngineDeps,
+  loggingDb: Kysely<Database>,
+  captured: { sql: string; parameters: readonly unknown[] }[],
+): Promise<{ fromState: string; statements: string[] }[]> {
+  const [id] = await createApplications(deps, 1, 1);
+  const perTransition: { fromState: string; statements: string[] }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const before = await deps.db.selectFrom('applications').select('state').where('id', '=', id!).executeTakeFirstOrThrow();
+    captured.length = 0;
+    await engineTransition({ ...deps, db: loggingDb }, id!);
+    const statements = captured.map((q) => normalise(q.sql));
+    const write = captured.find((q) => normalise(q.sql).startsWith('WITH upd AS'));
+    if (statements[0] !== SELECT_APPLICATION_SQL) throw new Error(`baseline out of date: the engine's first statement is \`${statements[0]}\``);
+    const expected = normalise(transitionSql(transitionShape(before.state)));
+    if (!write || normalise(write.sql) !== expected) {
+      throw new Error(`baseline out of date: the engine's write from ${before.state} differs from bench/workload.ts transitionSql()\nengine:   ${write && normalise(write.sql)}\nbaseline: ${expected}`);
+    }
+    if (write.parameters.length !== (expected.match(/\$\d+/g) ?? []).length) throw new Error('baseline out of date: parameter count differs');
+    perTransition.push({ fromState: before.state, statements });
+  }
+  return perTransition;
+}
+
+async function benchPostgres(definitions: DefinitionStore) {
+  const name = `shikaku_bench_${randomBytes(6).toString('hex')}`;
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  const { rows: versionRows } = await admin.query<{ v: string }>('SELECT current_setting($1) AS v', ['server_version']);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  log(`[postgres] created database ${name} (server ${versionRows[0]?.v}) on ${url.host}`);
+
+  const enginePool = createPostgresPool(url.toString(), config.callers);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: enginePool }) });
+  const inspectPool = createPostgresPool(url.toString(), 1);
+  const captured: { sql: string; parameters: readonly unknown[] }[] = [];
+  const loggingDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: inspectPool }), log: (event) => void captured.push(event.query) });
+  const baselinePool = new pg.Pool({ connectionString: url.toString(), max: config.callers });
+  // DROP … WITH (FORCE) at the end terminates any connection still closing; that is not a failure.
+  for (const pool of [enginePool, inspectPool, baselinePool]) pool.on('error', () => undefined);
+  try {
+    await migrateToLatest(db);
+    await definitions.persist(db, systemClock.now());
+    const deps: EngineDeps = { db, definitions, clock: systemClock };
+
+    const statements = await inspectEngineStatements(deps, loggingDb, captured);
+    for (const s of statements) log(`[postgres] engine statements from ${s.fromState}: ${s.statements.length} — ${s.statements.map((t) => t.slice(0, 60)).join(' | ')}`);
+
+    const t0 = performance.now();
+    const ids = await createApplications(deps, config.callers * config.rowsPerCaller);
+    log(`[postgres] created ${ids.length} applications in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+
+    const query: RawQuery = (text, params) => baselinePool.query(text, params);
+    const pair = await measurePair('postgres', ids, (id) => engineTransition(deps, id), (id) => baselineTransition(query, id), config.postgresMs, db);
+    return { database: name, serverVersion: versionRows[0]?.v, statementsPerTransition: statements, ...pair };
+  } finally {
+    await Promise.allSettled([db.destroy(), loggingDb.destroy(), baselinePool.end()]);
+    const dropper = new pg.Client({ connectionString: adminUrl });
+    await dropper.connect();
+    await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await dropper.end();
+    log(`[postgres] dropped database ${name}`);
+  }
+}
+
+async function benchPglite(definitions: DefinitionStore) {
+  const t0 = performance.now();
+  const pglite = await PGlite.create('memory://', pgliteOptions);
+  const db = pgliteKysely(pglite);
+  try {
+    await migrateToLatest(db);
+    await definitions.persist(db, systemClock.now());
+    const deps: EngineDeps = { db, definitions, clock: systemClock };
+    const ids = await createApplications(deps, config.callers * config.rowsPerCaller);
+    log(`[pglite] in-memory instance ready with ${ids.length} applications in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+    const query: RawQuery = (text, params) => pglite.query<Record<string, unknown>>(text, params);
+    const pair = await measurePair('pglite', ids, (id) => engineTransition(deps, id), (id) => baselineTransition(query, id), config.pgliteMs, db);
+    return { version: packageVersion('@electric-sql/pglite'), ...pair };
+  } finally {
+    await db.destroy();
+  }
+}
+
+function packageVersion(name: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Check {
+  readonly name: string;
+  readonly value: string;
+  readonly target: string;
+  readonly status: 'PASS' | 'FAIL' | 'info';
+}
+
+function checksFor(label: string, pair: PairResult, ratioTarget: number, latencyTarget: boolean): Check[] {
+  const p99Limit = targets.p99OverP50 * pair.engineP50Ms;
+  return [
+    { name: `${label} engine throughput`, value: `${fmt(pair.engineTxPerSec)} tx/s`, target: '—', status: 'info' },
+    { name: `${label} baseline throughput`, value: `${fmt(pair.baselineTxPerSec)} tx/s`, target: '—', status: 'info' },
+    { name: `${label} engine / baseline`, value: fmt(pair.ratio, 3), target: `≥ ${fmt(ratioTarget, 2)}`, status: pair.ratio >= ratioTarget ? 'PASS' : 'FAIL' },
+    { name: `${label} engine p50 latency`, value: `${fmt(pair.engineP50Ms, 2)} ms`, target: '—', status: 'info' },
+    {
+      name: `${label} engine p99 latency`,
+      value: `${fmt(pair.engineP99Ms, 2)} ms (${fmt(pair.engineP99Ms / pair.engineP50Ms, 2)}× p50)`,
+      target: `≤ 4× p50 (${fmt(p99Limit, 2)} ms)`,
+      status: latencyTarget ? (pair.engineP99Ms <= p99Limit ? 'PASS' : 'FAIL') : 'info',
+    },
+    { name: `${label} baseline p50 / p99`, value: `${fmt(pair.baselineP50Ms, 2)} / ${fmt(pair.baselineP99Ms, 2)} ms`, target: '—', status: 'info' },
+    { name: `${label} max snapshot size`, value: `${pair.snapshotBytes} B`, target: `≤ ${targets.snapshotBytes} B`, status: pair.snapshotBytes <= targets.snapshotBytes ? 'PASS' : 'FAIL' },
+  ];
+}
+
+function printTable(checks: readonly Check[]): void {
+  const header = { name: 'name', value: 'value', target: 'target', status: 'result' };
+  const rows = [header, ...checks];
+  const w = (key: keyof typeof header) => Math.max(...rows.map((r) => (key === 'status' ? r.status : r[key]).length));
+  const widths = { name: w('name'), value: w('value'), target: w('target'), status: w('status') };
+  const line = (r: { name: string; value: string; target: string; status: string }) =>
+    `| ${r.name.padEnd(widths.name)} | ${r.value.padStart(widths.value)} | ${r.target.padEnd(widths.target)} | ${r.status.padEnd(widths.status)} |`;
+  const rule = `|${'-'.repeat(widths.name + 2)}|${'-'.repeat(widths.value + 2)}|${'-'.repeat(widths.target + 2)}|${'-'.repeat(widths.status + 2)}|`;
+  log(line(header));
+  log(rule);
+  for (const c of checks) log(line(c));
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  log(
+    `shikaku bench — node ${process.version}, ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ` +
+      `${config.callers} callers × ${config.rowsPerCaller} applications, ${config.rounds} alternating rounds, ` +
+      `warm-up ${config.warmupMs / 1000} s, measure ${config.postgresMs / 1000} s (PostgreSQL) / ${config.pgliteMs / 1000} s (PGlite)`,
+  );
+  log('cycle: other-qual registration, draft -submit-> underReview -requestCorrection-> correctionRequested -resubmit-> underReview …');
+  const definitions = await fixtureDefinitions();
+
+  const postgres = await benchPostgres(definitions);
+  const pglite = await benchPglite(definitions);
+
+  const checks = [...checksFor('PostgreSQL', postgres, targets.postgresRatio, true), ...checksFor(`PGlite ${pglite.version ?? ''}`.trim(), pglite, targets.pgliteRatio, false)];
+  const elapsed = (performance.now() - started) / 1000;
+  log('');
+  log(`Results (median of ${config.rounds} alternating rounds; ratio = median engine tx/s ÷ median baseline tx/s; total ${fmt(elapsed, 1)} s)`);
+  printTable(checks);
+  const failed = checks.filter((c) => c.status === 'FAIL').length;
+  log(failed === 0 ? 'All targets met.' : `${failed} target(s) missed (reported only; exit code stays 0).`);
+
+  const dir = join(root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'latest.json');
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        generatedAt: new Date().toISOString(),
+        environment: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavg: loadavg(), pglite: pglite.version, postgresServer: postgres.serverVersion },
+        config,
+        targets,
+        elapsedSeconds: elapsed,
+        postgres,
+        pglite,
+        checks,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  log(`wrote ${file}`);
+}
+
+main().catch((error: unknown) => {
+  console.error('bench failed:', error);
+  process.exitCode = 1;
+});
