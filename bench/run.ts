@@ -125,10 +125,12 @@ async function checkConsistency(label: string, db: Kysely<Database>, ids: readon
     const app = await db.selectFrom('applications').select(['last_event_hash', 'version']).where('id', '=', id).executeTakeFirstOrThrow();
     let prev = events[0]?.prev_hash;
     for (const e of events) {
-      const expected = hashEvent(e.prev_hash, {
+      const fields: Parameters<typeof hashEvent>[1] = {
         applicationId: id, seq: e.seq, type: e.type, actorId: e.actor_id, actorRole: e.actor_role,
         fromState: e.from_state, toState: e.to_state, payload: e.payload as Record<string, unknown>, occurredAt: new Date(e.occurred_at),
-      });
+      };
+      // sendEvent also hashes `prevHash` as a field (it spreads its event object); createApplication does not.
+      const expected = hashEvent(e.prev_hash, e.seq === 1 ? fields : ({ ...fields, prevHash: e.prev_hash } as typeof fields));
       if (e.prev_hash !== prev || e.hash !== expected) throw new Error(`[${label}] hash chain broken at ${id} seq ${e.seq}`);
       prev = e.hash;
     }

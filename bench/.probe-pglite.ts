@@ -1,0 +1,16 @@
+import { PGlite } from '@electric-sql/pglite';
+import { performance } from 'node:perf_hooks';
+import { migrateToLatest, pgliteKysely, pgliteOptions, systemClock } from '../engine/index.ts';
+import { fixtureDefinitions } from '../test/support/fixture-definitions.ts';
+import { createApplications } from './workload.ts';
+let t = performance.now();
+const lap = (l: string) => { const n = performance.now(); console.log(l, (n - t).toFixed(0), 'ms'); t = n; };
+const defs = await fixtureDefinitions(); lap('defs');
+const pglite = await PGlite.create('memory://', pgliteOptions); lap('create');
+const db = pgliteKysely(pglite);
+await migrateToLatest(db); lap('migrate');
+await defs.persist(db, new Date()); lap('persist');
+const deps = { db, definitions: defs, clock: systemClock };
+await createApplications(deps, 100, 1); lap('100 apps serial');
+await createApplications(deps, 100, 4); lap('100 apps x4');
+await db.destroy();
