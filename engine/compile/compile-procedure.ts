@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, setup, type AnyStateMachine } from 'xstate';
+import { and, createActor, setup, type AnyActorScope, type AnyStateMachine } from 'xstate';
 import type { LibraryRef, Role } from '../definitions/definition-schema.ts';
 import type { ProcedureSpec } from '../definitions/procedure-spec.ts';
 import { splitRef, transitionsOf } from '../definitions/check-procedure.ts';
@@ -22,8 +22,13 @@ export interface CompiledProcedure {
   readonly compilerVersion: string;
   readonly spec: ProcedureSpec;
   readonly machine: AnyStateMachine;
-  /** Facts some guard or action of this procedure reads; the runtime loads only these. */
-  readonly facts: ReadonlySet<FactName>;
+  /** Facts the guards and actions of `event` in `state` read; the runtime loads only these. */
+  factsFor(state: string, event?: string): ReadonlySet<FactName>;
+  /**
+   * The pure XState transition from a persisted `{value, context}`: the next snapshot and the named
+   * actions it asks for, none executed.
+   */
+  step(persisted: { value: unknown; context: unknown }, event: MachineEvent): [next: { value: unknown; context: unknown }, actions: { type: string; params?: { value?: string } }[]];
   /** Every event name the machine accepts somewhere. */
   readonly events: ReadonlySet<string>;
 }
@@ -66,24 +71,34 @@ const toAction = (ref: LibraryRef) => {
 
 /** Compiles a checked spec into an XState v5 machine with guards and actions from the closed library. Pure. */
 export function compileProcedure(spec: ProcedureSpec): CompiledProcedure {
-  const facts = new Set<FactName>();
+  const factsByEvent = new Map<string, Set<FactName>>();
   const events = new Set<string>();
+  let facts = new Set<FactName>();
   const noteActions = (refs: readonly LibraryRef[] | undefined) => {
     for (const ref of refs ?? []) {
       const action = actionLibrary[splitRef(ref)[0] as ActionName];
       for (const fact of 'facts' in action ? action.facts : []) facts.add(fact);
     }
   };
+  // Entry actions run on entering a state, so every event leading into it needs their facts.
+  const entryFacts = new Map<string, Set<FactName>>();
+  for (const [name, state] of Object.entries(spec.procedure.states)) {
+    facts = new Set();
+    noteActions(state.entry);
+    entryFacts.set(name, facts);
+  }
   const states = Object.fromEntries(
     Object.entries(spec.procedure.states).map(([name, state]) => {
-      noteActions(state.entry);
       const on = Object.fromEntries(
         Object.entries(state.on ?? {}).map(([event, entry]) => {
           events.add(event);
+          facts = new Set();
+          factsByEvent.set(`${name}\u0000${event}`, facts);
           return [
             event,
             transitionsOf(entry).map((t) => {
               noteActions(t.actions);
+              for (const fact of entryFacts.get(t.to) ?? []) facts.add(fact);
               const guards = (t.guards ?? []).map((ref) => {
                 const [type, value] = splitRef(ref);
                 const definition = guardLibrary[type as keyof typeof guardLibrary];
@@ -109,5 +124,36 @@ export function compileProcedure(spec: ProcedureSpec): CompiledProcedure {
     context: {},
     states: states as never,
   }) as unknown as AnyStateMachine;
-  return { hash, compilerVersion: COMPILER_VERSION, spec, machine, facts, events };
+  const none = new Set<FactName>();
+  const byState = new Map<string, Set<FactName>>();
+  for (const [key, set] of factsByEvent) {
+    const state = key.slice(0, key.indexOf('\u0000'));
+    byState.set(state, new Set([...(byState.get(state) ?? []), ...set]));
+  }
+  // One inert scope per machine: xstate's `transition()` builds (and initialises) a throwaway actor
+  // on every call, which costs more than the transition itself.
+  const self = createActor(machine);
+  let collect: (action: unknown) => void = () => undefined;
+  const scope = {
+    self, defer: () => undefined, id: '', logger: () => undefined, sessionId: '', stopChild: () => undefined,
+    system: self.system, emit: () => undefined, actionExecutor: (action: unknown) => collect(action),
+  } as unknown as AnyActorScope;
+  return {
+    hash,
+    compilerVersion: COMPILER_VERSION,
+    spec,
+    machine,
+    events,
+    factsFor: (state, event) => (event === undefined ? byState.get(state) : factsByEvent.get(`${state}\u0000${event}`)) ?? none,
+    step(persisted, event) {
+      const actions: { type: string; params?: { value?: string } }[] = [];
+      collect = (action) => actions.push(action as (typeof actions)[number]);
+      try {
+        const next = machine.transition(machine.resolveState(persisted as never), event as never, scope);
+        return [{ value: next.value, context: next.context }, actions];
+      } finally {
+        collect = () => undefined;
+      }
+    },
+  };
 }

@@ -14,7 +14,7 @@ export interface AllowedEvent {
 /** The events `actor` could send now, each with the state it would lead to. */
 export async function allowedEvents(deps: EngineDeps, procedure: CompiledProcedure, row: ApplicationRow, actor: Actor): Promise<AllowedEvent[]> {
   const on = procedure.spec.procedure.states[row.state]?.on ?? {};
-  const facts = await loadFacts(deps.db, procedure, row);
+  const facts = await loadFacts(deps.db, procedure.factsFor(row.state), row);
   const input = transitionInput(procedure, row, actor, facts);
   return Object.keys(on).flatMap((type) => {
     const { chosen } = chooseTransition(procedure.spec, row.state, type, input);

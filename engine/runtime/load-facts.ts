@@ -1,16 +1,15 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { CompiledProcedure } from '../compile/compile-procedure.ts';
-import type { TransitionFacts } from '../library/transition-input.ts';
+import type { FactName, TransitionFacts } from '../library/transition-input.ts';
 import type { ApplicationsTable, Database } from './database-schema.ts';
 import { findActiveEntryOfHolder, findMatchingEntry } from './registry.repository.ts';
 
-/** Loads the registry facts the procedure's guards and actions use, and no others. */
-export async function loadFacts(db: Kysely<Database>, procedure: CompiledProcedure, row: Selectable<ApplicationsTable>): Promise<TransitionFacts> {
+/** Loads the registry facts named in `needed` (what the guards and actions at hand read), and no others. */
+export async function loadFacts(db: Kysely<Database>, needed: ReadonlySet<FactName>, row: Selectable<ApplicationsTable>): Promise<TransitionFacts> {
   const facts: { holderEntry?: TransitionFacts['holderEntry']; targetEntry?: TransitionFacts['targetEntry'] } = {};
-  if (procedure.facts.has('holderEntry')) {
+  if (needed.has('holderEntry')) {
     facts.holderEntry = (await findActiveEntryOfHolder(db, row.qualification_id, row.applicant_id)) ?? null;
   }
-  if (procedure.facts.has('targetEntry')) {
+  if (needed.has('targetEntry')) {
     const d = row.data;
     const number = typeof d.registrationNumber === 'string' && /^[0-9]{1,15}$/.test(d.registrationNumber) ? Number(d.registrationNumber) : undefined;
     const complete = number !== undefined && [d.familyName, d.givenName, d.birthDate].every((v) => typeof v === 'string');

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
-import { transition } from 'xstate';
 import type { CompiledProcedure } from '../compile/compile-procedure.ts';
 import { ShikakuError } from '../errors.ts';
 import { addIsoDuration, parseIsoDuration } from '../iso-duration.ts';
@@ -59,7 +58,7 @@ export async function applyToRow(deps: EngineDeps, row: ApplicationRow, command:
   if (!procedure.events.has(command.type)) {
     throw new ShikakuError('APPLICATION_EVENT_UNKNOWN', `\`${command.type}\` is not an event of this procedure`, { events: [...procedure.events].sort() });
   }
-  const facts = await loadFacts(deps.db, procedure, row);
+  const facts = await loadFacts(deps.db, procedure.factsFor(row.state, command.type), row);
   const input = transitionInput(procedure, row, command.actor, facts);
   const choice = chooseTransition(procedure.spec, row.state, command.type, input);
   if (!choice.chosen) throw new ShikakuError('APPLICATION_EVENT_NOT_ALLOWED', `\`${command.type}\` is not allowed now`, { reasons: choice.reasons, state: row.state });
@@ -67,10 +66,7 @@ export async function applyToRow(deps: EngineDeps, row: ApplicationRow, command:
     throw new ShikakuError('APPLICATION_EVENT_NOT_ALLOWED', `\`${command.type}\` needs a comment`, { reasons: ['a comment is required'], state: row.state });
   }
 
-  const machine = procedure.machine;
-  const [next, executed] = transition(machine, machine.resolveState(row.snapshot as never), { type: command.type, input } as never);
-  // The machine only names library actions; their parameters ride along as `params.value`.
-  const actions = executed as unknown as readonly { type: string; params?: { value?: string } }[];
+  const [next, actions] = procedure.step(row.snapshot, { type: command.type, input });
   const toState = String(next.value);
   const now = deps.clock.now();
   const names = actions.map((a) => a.type).filter((t): t is ActionName => Object.hasOwn(actionLibrary, t));
@@ -106,7 +102,10 @@ export async function applyToRow(deps: EngineDeps, row: ApplicationRow, command:
       payload,
       prevHash: row.last_event_hash,
     };
-    const hash = hashEvent(row.last_event_hash, { applicationId: row.id, ...event, toState, occurredAt: now });
+    const hash = hashEvent(row.last_event_hash, {
+      applicationId: row.id, seq: event.seq, type: event.type, actorId: event.actorId, actorRole: event.actorRole,
+      fromState: event.fromState, toState, payload, occurredAt: now,
+    });
     const ok = await writeTransition(db, {
       applicationId: row.id,
       expectedVersion: row.version,
@@ -131,7 +130,7 @@ export async function applyToRow(deps: EngineDeps, row: ApplicationRow, command:
     };
   };
 
-  const snapshot = persisted(next);
+  const snapshot = { value: next.value, context: next.context as Record<string, unknown> };
   if (transactional.length === 0) return write(deps.db, {}, null);
   return inTransaction(deps.db, async (trx) => {
     // Lock first: a losing concurrent decision stops here and never touches the register.
@@ -140,9 +139,4 @@ export async function applyToRow(deps: EngineDeps, row: ApplicationRow, command:
     const { effects, registryEntryId } = await performRegistryActions(trx, transactional, row, facts, now);
     return write(trx, effects, registryEntryId);
   });
-}
-
-/** The smallest snapshot that restores the machine: the state value and context (≈ 30 bytes here). */
-function persisted(snapshot: { value: unknown; context: unknown }): { value: unknown; context: Record<string, unknown> } {
-  return { value: snapshot.value, context: snapshot.context as Record<string, unknown> };
 }
