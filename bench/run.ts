@@ -27,7 +27,6 @@ import {
   engineTransition,
   SELECT_APPLICATION_SQL,
   transitionShape,
-  transitionSql,
   type RawQuery,
 } from './workload.ts';
 
@@ -129,8 +128,7 @@ async function checkConsistency(label: string, db: Kysely<Database>, ids: readon
         applicationId: id, seq: e.seq, type: e.type, actorId: e.actor_id, actorRole: e.actor_role,
         fromState: e.from_state, toState: e.to_state, payload: e.payload as Record<string, unknown>, occurredAt: new Date(e.occurred_at),
       };
-      // sendEvent also hashes `prevHash` as a field (it spreads its event object); createApplication does not.
-      const expected = hashEvent(e.prev_hash, e.seq === 1 ? fields : ({ ...fields, prevHash: e.prev_hash } as typeof fields));
+      const expected = hashEvent(e.prev_hash, fields);
       if (e.prev_hash !== prev || e.hash !== expected) throw new Error(`[${label}] hash chain broken at ${id} seq ${e.seq}`);
       prev = e.hash;
     }
@@ -157,11 +155,8 @@ async function inspectEngineStatements(
     const statements = captured.map((q) => normalise(q.sql));
     const write = captured.find((q) => normalise(q.sql).startsWith('WITH upd AS'));
     if (statements[0] !== SELECT_APPLICATION_SQL) throw new Error(`baseline out of date: the engine's first statement is \`${statements[0]}\``);
-    const expected = normalise(transitionSql(transitionShape(before.state)));
-    if (!write || normalise(write.sql) !== expected) {
-      throw new Error(`baseline out of date: the engine's write from ${before.state} differs from bench/workload.ts transitionSql()\nengine:   ${write && normalise(write.sql)}\nbaseline: ${expected}`);
-    }
-    if (write.parameters.length !== (expected.match(/\$\d+/g) ?? []).length) throw new Error('baseline out of date: parameter count differs');
+    // The baseline builds its write with the engine's transitionStatement(), so only its shape can drift.
+    if (!write || statements.at(-1) !== normalise(write.sql)) throw new Error(`baseline out of date: the engine's last statement from ${before.state} is not its transition write`);
     perTransition.push({ fromState: before.state, statements });
   }
   return perTransition;

@@ -6,6 +6,7 @@ import {
   canSeeApplication,
   createApplication,
   findApplicationRow,
+  transitionStatement,
   type Actor,
   type EngineDeps,
 } from '../engine/index.ts';
@@ -90,57 +91,6 @@ export async function engineTransition(deps: EngineDeps, applicationId: string):
 /** What kysely compiles `findApplicationRow` to. */
 export const SELECT_APPLICATION_SQL = 'select * from "applications" where "id" = $1';
 
-/**
- * The SQL text of engine/runtime/write-transition.ts for one shape, with kysely's `$n` numbering.
- * run.ts checks it against what the engine really sends (whitespace-normalised) before measuring.
- */
-export function transitionSql(shape: { leavesState: boolean; timers: number; outbox: number }): string {
-  let n = 0;
-  const p = () => `$${++n}`;
-  let text = `
-    WITH upd AS (
-      UPDATE applications
-      SET state = ${p()}, snapshot = ${p()}::jsonb, version = version + 1,
-          last_event_hash = ${p()}, updated_at = ${p()}::timestamptz,
-          registry_entry_id = COALESCE(${p()}::uuid, registry_entry_id)
-      WHERE id = ${p()}::uuid AND version = ${p()}::int
-      RETURNING id
-    ), history AS (
-      INSERT INTO application_events (application_id, seq, type, actor_id, actor_role, from_state, to_state, payload, occurred_at, prev_hash, hash)
-      SELECT id, ${p()}::int, ${p()}::text, ${p()}::text, ${p()}::text, ${p()}::text, ${p()}::text,
-             ${p()}::jsonb, ${p()}::timestamptz, ${p()}::text, ${p()}::text
-      FROM upd
-    )`;
-  if (shape.leavesState) text += `, cancelled AS (DELETE FROM timers WHERE application_id = (SELECT id FROM upd))`;
-  if (shape.timers > 0) {
-    const now = p();
-    const values = Array.from({ length: shape.timers }, () => `(${p()}::uuid, ${p()}::text, ${p()}::text, ${p()}::timestamptz)`).join(', ');
-    text += `, armed AS (
-          INSERT INTO timers (id, application_id, state, event, due_at, locked_until, created_at)
-          SELECT t.id, upd.id, t.state, t.event, t.due_at, NULL, ${now}::timestamptz
-          FROM upd CROSS JOIN (VALUES ${values}) AS t (id, state, event, due_at))`;
-  }
-  if (shape.outbox > 0) {
-    const now1 = p();
-    const now2 = p();
-    const values = Array.from({ length: shape.outbox }, () => `(${p()}::text, ${p()}::jsonb)`).join(', ');
-    text += `, queued AS (
-          INSERT INTO outbox (kind, application_id, payload, created_at, available_at)
-          SELECT o.kind, upd.id, o.payload, ${now1}::timestamptz, ${now2}::timestamptz
-          FROM upd CROSS JOIN (VALUES ${values}) AS o (kind, payload))`;
-  }
-  return `${text}
-    SELECT count(*)::int AS n FROM upd`;
-}
-
-const sqlCache = new Map<string, string>();
-function cachedTransitionSql(shape: { leavesState: boolean; timers: number; outbox: number }): string {
-  const key = `${shape.leavesState}/${shape.timers}/${shape.outbox}`;
-  let text = sqlCache.get(key);
-  if (text === undefined) sqlCache.set(key, (text = transitionSql(shape)));
-  return text;
-}
-
 /** A raw query function: `pg.Pool#query` or `PGlite#query`. */
 export type RawQuery = (text: string, params: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>;
 
@@ -164,20 +114,24 @@ export async function baselineTransition(query: RawQuery, applicationId: string)
   // Keys in canonical (sorted) order, so this is the string hashEvent hashes.
   const canonical = JSON.stringify({
     actorId: actor.id, actorRole: actor.role, applicationId: row.id, fromState: row.state, occurredAt: nowIso,
-    payload, prevHash, seq, toState: step.toState, type: step.type,
+    payload, seq, toState: step.toState, type: step.type,
   });
   const hash = createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
-  const snapshot = JSON.stringify({ value: step.toState, context: {} });
   const shape = transitionShape(row.state);
-  const params: unknown[] = [
-    step.toState, snapshot, hash, nowIso, null, row.id, row.version,
-    seq, step.type, actor.id, actor.role, row.state, step.toState, JSON.stringify(payload), nowIso, prevHash, hash,
-  ];
-  if (shape.timers) params.push(nowIso, randomUUID(), step.toState, step.timer!.event, new Date(now.getTime() + step.timer!.afterDays * DAY_MS).toISOString());
-  if (shape.outbox) {
-    params.push(nowIso, nowIso, 'notification', JSON.stringify({ template: step.notify, recipientId: row.applicant_id, applicationId: row.id, event: step.type }));
-  }
-  const result = await query(cachedTransitionSql(shape), params);
+  // The engine's own statement builder: the baseline sends exactly the engine's SQL, minus the engine.
+  const statement = transitionStatement({
+    applicationId: row.id,
+    expectedVersion: row.version,
+    toState: step.toState,
+    snapshot: { value: step.toState, context: {} },
+    registryEntryId: null,
+    event: { seq, type: step.type, actorId: actor.id, actorRole: actor.role, fromState: row.state, payload, prevHash, hash },
+    leavesState: shape.leavesState,
+    timers: shape.timers ? [{ id: randomUUID(), state: step.toState, event: step.timer!.event, dueAt: new Date(now.getTime() + step.timer!.afterDays * DAY_MS) }] : [],
+    outbox: shape.outbox ? [{ kind: 'notification', payload: { template: step.notify, recipientId: row.applicant_id, applicationId: row.id, event: step.type } }] : [],
+    now,
+  });
+  const result = await query(statement.sql, statement.parameters as unknown[]);
   if (Number(result.rows[0]?.n ?? 0) !== 1) throw new Error(`bench: version conflict on ${row.id} (callers must not share rows)`);
 }
 

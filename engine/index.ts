@@ -26,3 +26,4 @@ export type { RegistryEntry } from './runtime/registry-entry.ts';
 export { findEntryByNumber, importRegistryEntry } from './runtime/registry.repository.ts';
 export { applyToRow, findApplicationRow, sendEvent, type ApplicationRow, type SendEventCommand } from './runtime/send-event.ts';
 export { defaultOutboxHandlers, startWorker } from './runtime/worker.ts';
+export { transitionStatement, writeTransition, type TransitionWrite } from './runtime/write-transition.ts';
