@@ -22,7 +22,7 @@ const parseInt8 = (value: string) => Number(value);
 
 /** A PostgreSQL pool whose int8 values come back as numbers. */
 export function createPostgresPool(connectionString: string, max = 10): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString,
     max,
     types: {
@@ -30,6 +30,10 @@ export function createPostgresPool(connectionString: string, max = 10): pg.Pool 
         oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle client whose server connection dies (restart, failover, admin termination) emits `error` on
+  // the pool; unhandled, that would crash the process. The pool drops the client and connects anew.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 /** Kysely over an existing PGlite instance (tests share one per file). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Selectable } from 'kysely';
+import { CompiledQuery, type Selectable } from 'kysely';
 import type { CompiledProcedure } from '../compile/compile-procedure.ts';
 import { ShikakuError } from '../errors.ts';
 import { addIsoDuration, parseIsoDuration } from '../iso-duration.ts';
@@ -27,9 +27,13 @@ export interface SendEventCommand {
 
 export type ApplicationRow = Selectable<ApplicationsTable>;
 
+// Written out once rather than built per call: this read runs before every event.
+const selectApplicationSql = 'select * from "applications" where "id" = $1';
+
 export async function findApplicationRow(deps: Pick<EngineDeps, 'db'>, id: string): Promise<ApplicationRow | undefined> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
-  return deps.db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirst();
+  const { rows } = await deps.db.executeQuery<ApplicationRow>(CompiledQuery.raw(selectApplicationSql, [id]));
+  return rows[0];
 }
 
 /** The input guards see for `actor` acting on `row`. */
