@@ -10,6 +10,10 @@ function isAlive(pid: number): boolean {
   }
 }
 
+// Locks this process holds: a lock file with our own pid is ours only if it is in here; otherwise it
+// was left by an earlier process that had the same pid (e.g. PID 1 in a restarted container).
+const held = new Set<string>();
+
 /**
  * Takes an exclusive lock file holding our pid, so a second process cannot open the same embedded
  * database (PGlite has no lock of its own and two writers corrupt it). A lock left by a dead process
@@ -23,9 +27,11 @@ export function acquireLockFile(path: string): () => void {
       writeSync(fd, String(process.pid));
       closeSync(fd);
       let released = false;
+      held.add(path);
       return () => {
         if (released) return;
         released = true;
+        held.delete(path);
         try {
           if (readFileSync(path, 'utf8') === String(process.pid)) unlinkSync(path);
         } catch {
@@ -35,7 +41,8 @@ export function acquireLockFile(path: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
-      if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
+      const ours = holder === process.pid;
+      if ((ours && held.has(path)) || (Number.isInteger(holder) && !ours && isAlive(holder))) {
         throw new ShikakuError('DATABASE_LOCKED', `the embedded database is in use by process ${holder} (lock file ${path}); stop it, or set DATABASE_URL to use PostgreSQL`);
       }
       unlinkSync(path);

@@ -43,7 +43,9 @@ export async function processOutbox(deps: EngineDeps, handlers: Readonly<Record<
     RETURNING id, kind, payload, application_id, attempts`.execute(deps.db);
   let done = 0;
   let failed = 0;
-  for (const job of claimed.rows) {
+  // UPDATE … RETURNING yields rows in no particular order; notices must arrive in the order queued.
+  const jobs = [...claimed.rows].sort((a, b) => Number(a.id) - Number(b.id));
+  for (const job of jobs) {
     try {
       await deps.db.transaction().execute(async (trx) => {
         await handlers[job.kind]!(trx, { id: String(job.id), payload: job.payload, applicationId: job.application_id }, now);

@@ -176,7 +176,7 @@ describe.each(databaseKinds)('correction deadline timers and the outbox on %s', 
       expect(job.attempts).toBe(1);
       expect(byOutbox.get(Number(job.id))).toMatchObject({ recipient_id: job.payload.recipientId, template: job.payload.template, application_id: job.application_id, read_at: null });
     }
-    expect(delivered.filter((n) => n.application_id === row.id).map((n) => n.template)).toEqual(['payment-requested', 'received', 'approved']);
+    expect(delivered.filter((n) => n.application_id === row.id).map((n) => n.template).sort()).toEqual(['approved', 'payment-requested', 'received']);
 
     // No handler knows certificate.issue yet: untouched, waiting for the worker that will.
     for (const job of certificateJobs) expect(job).toMatchObject({ done_at: null, attempts: 0, locked_until: null, last_error: null });
@@ -184,5 +184,18 @@ describe.each(databaseKinds)('correction deadline timers and the outbox on %s', 
 
     expect(await processOutbox(f.deps, defaultOutboxHandlers)).toEqual({ done: 0, failed: 0 });
     expect(await f.deps.db.selectFrom('notifications').select('id').execute()).toHaveLength(delivered.length);
+  });
+
+  it('delivers the notices of one batch in the order they were queued', async () => {
+    const ids: string[] = [];
+    for (const who of ['fifo-1', 'fifo-2']) {
+      const row = await underReview(f.deps, who);
+      await sendEvent(f.deps, { applicationId: row.id, type: 'approve', actor: reviewer(), expectedVersion: row.version });
+      ids.push(row.id);
+    }
+    expect(await processOutbox(f.deps, defaultOutboxHandlers)).toEqual({ done: 6, failed: 0 });
+    const delivered = await f.deps.db.selectFrom('notifications').select(['outbox_id', 'template']).where('application_id', 'in', ids).orderBy('id').execute();
+    const queued = delivered.map((n) => Number(n.outbox_id));
+    expect(queued).toEqual([...queued].sort((a, b) => a - b));
   });
 });
