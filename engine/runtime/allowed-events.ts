@@ -3,7 +3,8 @@ import type { Actor } from './actor.ts';
 import { chooseTransition } from './choose-transition.ts';
 import type { EngineDeps } from './engine-deps.ts';
 import { loadFacts } from './load-facts.ts';
-import { transitionInput, type ApplicationRow } from './send-event.ts';
+import type { ApplicationRow } from './applications.repository.ts';
+import { transitionInput } from './send-event.ts';
 
 export interface AllowedEvent {
   readonly type: string;

@@ -7,7 +7,8 @@ import { validateApplicationData } from './application-form.ts';
 import { procedureAvailability } from './availability.ts';
 import { inTransaction, type EngineDeps } from './engine-deps.ts';
 import { GENESIS_HASH, hashEvent } from './event-hash.ts';
-import { applyToRow, type ApplicationRow } from './send-event.ts';
+import type { ApplicationRow } from './applications.repository.ts';
+import { applyToRow } from './send-event.ts';
 
 export interface CreateApplicationCommand {
   readonly qualificationId: string;

@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import { ShikakuError } from '../errors.ts';
 import { timerActor } from './actor.ts';
 import type { EngineDeps } from './engine-deps.ts';
-import { findApplicationRow, applyToRow } from './send-event.ts';
+import { findApplicationRow } from './applications.repository.ts';
+import { applyToRow } from './send-event.ts';
 
 /** How long a claimed timer stays invisible to other workers; a crashed worker's claim lapses after it. */
 const LEASE_MS = 60_000;

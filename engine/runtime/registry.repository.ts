@@ -48,16 +48,6 @@ export async function findMatchingEntry(
   return row && toEntry(row);
 }
 
-export async function findEntryByNumber(db: Executor, qualificationId: string, registrationNumber: number): Promise<RegistryEntry | undefined> {
-  const row = await db
-    .selectFrom('registry_entries')
-    .selectAll()
-    .where('qualification_id', '=', qualificationId)
-    .where('registration_number', '=', registrationNumber)
-    .executeTakeFirst();
-  return row && toEntry(row);
-}
-
 /**
  * The next registration number of a qualification. Call inside the transition's transaction: the
  * counter row stays locked until commit and a rollback returns the number, so numbers have no gaps.

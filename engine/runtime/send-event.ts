@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { CompiledQuery, type Selectable } from 'kysely';
 import type { CompiledProcedure } from '../compile/compile-procedure.ts';
 import { ShikakuError } from '../errors.ts';
 import { addIsoDuration, parseIsoDuration } from '../iso-duration.ts';
@@ -7,7 +6,7 @@ import { actionLibrary, type ActionName } from '../library/actions.ts';
 import type { TransitionFacts, TransitionInput } from '../library/transition-input.ts';
 import type { Actor } from './actor.ts';
 import { chooseTransition } from './choose-transition.ts';
-import type { ApplicationsTable } from './database-schema.ts';
+import { findApplicationRow, type ApplicationRow } from './applications.repository.ts';
 import { inTransaction, type EngineDeps } from './engine-deps.ts';
 import { hashEvent } from './event-hash.ts';
 import { loadFacts } from './load-facts.ts';
@@ -23,17 +22,6 @@ export interface SendEventCommand {
   readonly comment?: string | undefined;
   /** Field-level notes of a deficiency notice. */
   readonly notes?: readonly { path: string; message: string }[] | undefined;
-}
-
-export type ApplicationRow = Selectable<ApplicationsTable>;
-
-// Written out once rather than built per call: this read runs before every event.
-const selectApplicationSql = 'select * from "applications" where "id" = $1';
-
-export async function findApplicationRow(deps: Pick<EngineDeps, 'db'>, id: string): Promise<ApplicationRow | undefined> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
-  const { rows } = await deps.db.executeQuery<ApplicationRow>(CompiledQuery.raw(selectApplicationSql, [id]));
-  return rows[0];
 }
 
 /** The input guards see for `actor` acting on `row`. */
