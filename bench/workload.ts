@@ -7,6 +7,7 @@ import {
   createApplication,
   findApplicationRow,
   transitionStatement,
+  withConnection,
   type Actor,
   type EngineDeps,
 } from '../engine/index.ts';
@@ -76,14 +77,16 @@ export async function createApplications(deps: EngineDeps, count: number, parall
   return ids;
 }
 
-/** One transition through the engine API, exactly like POST /v1/applications/:id/events: read, then applyToRow. */
-export async function engineTransition(deps: EngineDeps, applicationId: string): Promise<void> {
-  const row = await findApplicationRow(deps, applicationId);
-  if (!row) throw new Error(`bench: application ${applicationId} vanished`);
-  const step = stepFor(row.state);
-  const actor = actorFor(step, row.applicant_id);
-  if (!canSeeApplication(actor, row)) throw new Error('bench: actor cannot see the application');
-  await applyToRow(deps, row, { applicationId: row.id, type: step.type, actor, expectedVersion: row.version, comment: step.comment });
+/** One transition through the engine API, exactly like POST /v1/applications/:id/events: read, then applyToRow, on one connection. */
+export async function engineTransition(outer: EngineDeps, applicationId: string): Promise<void> {
+  await withConnection(outer, async (deps) => {
+    const row = await findApplicationRow(deps, applicationId);
+    if (!row) throw new Error(`bench: application ${applicationId} vanished`);
+    const step = stepFor(row.state);
+    const actor = actorFor(step, row.applicant_id);
+    if (!canSeeApplication(actor, row)) throw new Error('bench: actor cannot see the application');
+    await applyToRow(deps, row, { applicationId: row.id, type: step.type, actor, expectedVersion: row.version, comment: step.comment });
+  });
 }
 
 // ---- baseline: the same statements without the engine ------------------------------------------

@@ -15,7 +15,7 @@ export { procedureAvailability, type Availability } from './runtime/availability
 export { createApplication, type CreateApplicationCommand } from './runtime/create-application.ts';
 export type { Database } from './runtime/database-schema.ts';
 export { DefinitionStore } from './runtime/definition-store.ts';
-export type { EngineDeps } from './runtime/engine-deps.ts';
+export { withConnection, type EngineDeps } from './runtime/engine-deps.ts';
 export { GENESIS_HASH, hashEvent } from './runtime/event-hash.ts';
 export { feePreview, type FeePreview } from './runtime/fees.ts';
 export { fireDueTimers } from './runtime/fire-due-timers.ts';

@@ -6,8 +6,10 @@ import {
   createApplication,
   findApplicationRow,
   ShikakuError,
+  withConnection,
   type Actor,
   type ApplicationRow,
+  type EngineDeps,
 } from '../../engine/index.ts';
 import { applicationView } from '../application-view.ts';
 import { ApplicationView, CreateApplicationBody, EventBody, HistoryEvent, IdParams, ProcedureParams, problemResponses } from '../schemas.ts';
@@ -28,7 +30,7 @@ function ifMatchVersion(request: FastifyRequest): number {
 export function registerApplicationRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const engine = deps.engine;
 
-  async function visibleApplication(request: FastifyRequest, actor: Actor, id: string): Promise<ApplicationRow> {
+  async function visibleApplication(engine: EngineDeps, request: FastifyRequest, actor: Actor, id: string): Promise<ApplicationRow> {
     const row = await findApplicationRow(engine, id);
     if (row && canSeeApplication(actor, row)) return row;
     if (row) request.log.warn({ security: 'access-denied', actor: actor.id, role: actor.role, resource: `application:${id}`, reason: 'not owner or registrar' }, 'access denied');
@@ -54,7 +56,7 @@ export function registerApplicationRoutes(app: FastifyInstance, deps: ServerDeps
     schema: { params: IdParams, response: { 200: ApplicationView, ...problemResponses } },
   }, async (request, reply) => {
     const actor = await deps.authenticate(request.headers.authorization);
-    const row = await visibleApplication(request, actor, (request.params as { id: string }).id);
+    const row = await visibleApplication(engine, request, actor, (request.params as { id: string }).id);
     return reply.header('etag', etag(row.version)).send(await applicationView(engine, row, actor));
   });
 
@@ -68,25 +70,29 @@ export function registerApplicationRoutes(app: FastifyInstance, deps: ServerDeps
     },
   }, async (request, reply) => {
     const actor = await deps.authenticate(request.headers.authorization);
-    const row = await visibleApplication(request, actor, (request.params as { id: string }).id);
-    const expectedVersion = ifMatchVersion(request);
     const body = request.body as { type: string; comment?: string; fields?: { path: string; message: string }[] };
-    try {
-      const updated = await applyToRow(engine, row, { applicationId: row.id, type: body.type, actor, expectedVersion, comment: body.comment, notes: body.fields });
-      return reply.header('etag', etag(updated.version)).send(await applicationView(engine, updated, actor));
-    } catch (error) {
-      if (error instanceof ShikakuError && error.code === 'APPLICATION_EVENT_NOT_ALLOWED') {
-        request.log.info({ actor: actor.id, role: actor.role, event: body.type, state: row.state, reasons: error.details.reasons }, 'event refused');
+    // Read, check and write on one connection.
+    const view = await withConnection(engine, async (engine) => {
+      const row = await visibleApplication(engine, request, actor, (request.params as { id: string }).id);
+      const expectedVersion = ifMatchVersion(request);
+      try {
+        const updated = await applyToRow(engine, row, { applicationId: row.id, type: body.type, actor, expectedVersion, comment: body.comment, notes: body.fields });
+        return await applicationView(engine, updated, actor);
+      } catch (error) {
+        if (error instanceof ShikakuError && error.code === 'APPLICATION_EVENT_NOT_ALLOWED') {
+          request.log.info({ actor: actor.id, role: actor.role, event: body.type, state: row.state, reasons: error.details.reasons }, 'event refused');
+        }
+        throw error;
       }
-      throw error;
-    }
+    });
+    return reply.header('etag', etag(view.version)).send(view);
   });
 
   app.get('/v1/applications/:id/events', {
     schema: { params: IdParams, response: { 200: Type.Object({ items: Type.Array(HistoryEvent) }), ...problemResponses } },
   }, async (request) => {
     const actor = await deps.authenticate(request.headers.authorization);
-    const row = await visibleApplication(request, actor, (request.params as { id: string }).id);
+    const row = await visibleApplication(engine, request, actor, (request.params as { id: string }).id);
     const events = await engine.db.selectFrom('application_events').selectAll().where('application_id', '=', row.id).orderBy('seq').execute();
     return {
       items: events.map((e) => ({

@@ -14,3 +14,11 @@ export interface EngineDeps {
 export function inTransaction<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
   return db.isTransaction ? fn(db) : db.transaction().execute(fn);
 }
+
+/**
+ * Runs `fn` with every statement on one pooled connection (read, then write): one pool checkout per
+ * request instead of one per statement.
+ */
+export function withConnection<T>(deps: EngineDeps, fn: (deps: EngineDeps) => Promise<T>): Promise<T> {
+  return deps.db.isTransaction ? fn(deps) : deps.db.connection().execute((db) => fn({ ...deps, db }));
+}

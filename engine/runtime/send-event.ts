@@ -7,7 +7,7 @@ import type { TransitionFacts, TransitionInput } from '../library/transition-inp
 import type { Actor } from './actor.ts';
 import { chooseTransition } from './choose-transition.ts';
 import { findApplicationRow, type ApplicationRow } from './applications.repository.ts';
-import { inTransaction, type EngineDeps } from './engine-deps.ts';
+import { inTransaction, withConnection, type EngineDeps } from './engine-deps.ts';
 import { hashEvent } from './event-hash.ts';
 import { loadFacts } from './load-facts.ts';
 import { performRegistryActions } from './registry-actions.ts';
@@ -36,9 +36,11 @@ export function transitionInput(procedure: CompiledProcedure, row: ApplicationRo
  *   APPLICATION_EVENT_NOT_ALLOWED (with `reasons`).
  */
 export async function sendEvent(deps: EngineDeps, command: SendEventCommand): Promise<ApplicationRow> {
-  const row = await findApplicationRow(deps, command.applicationId);
-  if (!row) throw new ShikakuError('APPLICATION_NOT_FOUND', `application ${command.applicationId} does not exist`);
-  return applyToRow(deps, row, command);
+  return withConnection(deps, async (deps) => {
+    const row = await findApplicationRow(deps, command.applicationId);
+    if (!row) throw new ShikakuError('APPLICATION_NOT_FOUND', `application ${command.applicationId} does not exist`);
+    return applyToRow(deps, row, command);
+  });
 }
 
 /** `sendEvent` on an already-read row (the caller's read is the optimistic version). */
