@@ -92,3 +92,25 @@ export const EventBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const ApplicationSummary = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  qualification: Type.String(),
+  procedure: Type.String(),
+  state: Type.String(),
+  version: Type.Integer(),
+  applicant: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+
+export const PageQuery = {
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page.' })),
+  // Query strings are not coerced (bodies must not be), so the page size is validated as text.
+  limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: 'Page size, 1 to 100 (default 20).' })),
+};
+
+export const EditApplicationBody = Type.Object(
+  { data: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON merge patch of the application data; null removes a field.' }) },
+  { additionalProperties: false },
+);

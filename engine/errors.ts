@@ -4,6 +4,7 @@
  */
 export const errorCatalogue = {
   REQUEST_INVALID: { status: 400, title: 'The request is malformed or fails its schema' },
+  IDEMPOTENCY_KEY_INVALID: { status: 400, title: 'Idempotency-Key must be one string of 1 to 255 printable characters' },
   AUTH_TOKEN_MISSING: { status: 401, title: 'A bearer token is required' },
   AUTH_TOKEN_INVALID: { status: 401, title: 'The bearer token is not valid' },
   AUTH_FORBIDDEN: { status: 403, title: 'Your role may not do this' },
@@ -15,12 +16,15 @@ export const errorCatalogue = {
   APPLICATION_VERSION_CONFLICT: { status: 409, title: 'The application changed since you read it' },
   PROCEDURE_NOT_AVAILABLE: { status: 409, title: 'The procedure is not open online yet' },
   APPLICATION_NOT_EDITABLE: { status: 409, title: 'The application cannot be edited in its current state' },
+  IDEMPOTENCY_KEY_IN_FLIGHT: { status: 409, title: 'A request with this Idempotency-Key is still being processed' },
   REQUEST_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Send application/json' },
   APPLICATION_DATA_INVALID: { status: 422, title: 'The application data is not valid' },
   APPLICATION_EVENT_UNKNOWN: { status: 422, title: 'This procedure has no such event' },
   APPLICATION_EVENT_NOT_ALLOWED: { status: 422, title: 'The event is not allowed now' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'This Idempotency-Key was used with a different request' },
   PRECONDITION_REQUIRED: { status: 428, title: 'Send If-Match with the version you read' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests; retry after the time in Retry-After' },
   DATABASE_LOCKED: { status: 503, title: 'The embedded database is in use by another process' },
   SERVICE_NOT_READY: { status: 503, title: 'The service is not ready' },
   DEFINITIONS_INVALID: { status: 500, title: 'The definitions have problems' },

@@ -1,6 +1,6 @@
 // The engine's public surface: api/, cli/ and renderer/ import from here only.
 export { createManualClock, japanDate, systemClock, type Clock } from './clock.ts';
-export { compileProcedure, type CompiledProcedure } from './compile/compile-procedure.ts';
+export { canonicalJson, compileProcedure, type CompiledProcedure } from './compile/compile-procedure.ts';
 export { splitRef, transitionsOf } from './definitions/check-procedure.ts';
 export { formatProblem, type DefinitionProblem, type DefinitionProblemCode } from './definitions/definition-problem.ts';
 export { editorSchemas, schemaFileText, type Qualification, type Role } from './definitions/definition-schema.ts';
@@ -14,11 +14,13 @@ export { applicationDataSchema, validateApplicationData } from './runtime/applic
 export { procedureAvailability, type Availability } from './runtime/availability.ts';
 export { createApplication, type CreateApplicationCommand } from './runtime/create-application.ts';
 export type { Database } from './runtime/database-schema.ts';
+export { editApplication, mergePatch } from './runtime/edit-application.ts';
 export { DefinitionStore } from './runtime/definition-store.ts';
 export { withConnection, type EngineDeps } from './runtime/engine-deps.ts';
 export { GENESIS_HASH, hashEvent } from './runtime/event-hash.ts';
 export { feePreview, type FeePreview } from './runtime/fees.ts';
 export { fireDueTimers } from './runtime/fire-due-timers.ts';
+export { countByState, listApplications, type ApplicationFilter, type ApplicationPage } from './runtime/list-applications.ts';
 export { migrateToLatest } from './runtime/migrate.ts';
 export { createPostgresPool, openDatabase, pgliteKysely, pgliteOptions, type DatabaseKind, type OpenDatabase } from './runtime/open-database.ts';
 export { processOutbox, type OutboxHandler } from './runtime/process-outbox.ts';

@@ -4,6 +4,7 @@ import {
   applyToRow,
   canSeeApplication,
   createApplication,
+  editApplication,
   findApplicationRow,
   ShikakuError,
   withConnection,
@@ -12,7 +13,8 @@ import {
   type EngineDeps,
 } from '../../engine/index.ts';
 import { applicationView } from '../application-view.ts';
-import { ApplicationView, CreateApplicationBody, EventBody, HistoryEvent, IdParams, ProcedureParams, problemResponses } from '../schemas.ts';
+import { ApplicationView, CreateApplicationBody, EditApplicationBody, EventBody, HistoryEvent, IdParams, ProcedureParams, problemResponses } from '../schemas.ts';
+import type { ActorOf } from '../request-actor.ts';
 import type { ServerDeps } from '../server-deps.ts';
 
 const etag = (version: number) => `"${version}"`;
@@ -27,7 +29,7 @@ function ifMatchVersion(request: FastifyRequest): number {
 }
 
 /** Applications: create, read, send events, read history. Others' applications answer 404. */
-export function registerApplicationRoutes(app: FastifyInstance, deps: ServerDeps): void {
+export function registerApplicationRoutes(app: FastifyInstance, deps: ServerDeps, actorOf: ActorOf): void {
   const engine = deps.engine;
 
   async function visibleApplication(engine: EngineDeps, request: FastifyRequest, actor: Actor, id: string): Promise<ApplicationRow> {
@@ -38,6 +40,7 @@ export function registerApplicationRoutes(app: FastifyInstance, deps: ServerDeps
   }
 
   app.post('/v1/qualifications/:q/procedures/:p/applications', {
+    config: { idempotent: true },
     schema: {
       summary: 'Create an application (draft, or submitted at once)',
       params: ProcedureParams,
@@ -45,7 +48,7 @@ export function registerApplicationRoutes(app: FastifyInstance, deps: ServerDeps
       response: { 201: ApplicationView, ...problemResponses },
     },
   }, async (request, reply) => {
-    const actor = await deps.authenticate(request.headers.authorization);
+    const actor = await actorOf(request);
     const { q, p } = request.params as { q: string; p: string };
     const body = request.body as { data?: Record<string, unknown>; submit?: boolean };
     const row = await createApplication(engine, { qualificationId: q, procedure: p, actor, data: body.data ?? {}, submit: body.submit === true });
@@ -55,12 +58,13 @@ export function registerApplicationRoutes(app: FastifyInstance, deps: ServerDeps
   app.get('/v1/applications/:id', {
     schema: { params: IdParams, response: { 200: ApplicationView, ...problemResponses } },
   }, async (request, reply) => {
-    const actor = await deps.authenticate(request.headers.authorization);
+    const actor = await actorOf(request);
     const row = await visibleApplication(engine, request, actor, (request.params as { id: string }).id);
     return reply.header('etag', etag(row.version)).send(await applicationView(engine, row, actor));
   });
 
   app.post('/v1/applications/:id/events', {
+    config: { idempotent: true },
     schema: {
       summary: 'Send an event (submit, approve, requestCorrection, ...); If-Match required',
       params: IdParams,
@@ -69,7 +73,7 @@ export function registerApplicationRoutes(app: FastifyInstance, deps: ServerDeps
       response: { 200: ApplicationView, ...problemResponses },
     },
   }, async (request, reply) => {
-    const actor = await deps.authenticate(request.headers.authorization);
+    const actor = await actorOf(request);
     const body = request.body as { type: string; comment?: string; fields?: { path: string; message: string }[] };
     // Read, check and write on one connection.
     const view = await withConnection(engine, async (engine) => {
@@ -88,10 +92,29 @@ export function registerApplicationRoutes(app: FastifyInstance, deps: ServerDeps
     return reply.header('etag', etag(view.version)).send(view);
   });
 
+  app.patch('/v1/applications/:id', {
+    schema: {
+      summary: 'Edit the data of your application while its state allows (JSON merge patch); If-Match required',
+      params: IdParams,
+      body: EditApplicationBody,
+      headers: Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 20 })) }),
+      response: { 200: ApplicationView, ...problemResponses },
+    },
+  }, async (request, reply) => {
+    const actor = await actorOf(request);
+    const { data } = request.body as { data: Record<string, unknown> };
+    const view = await withConnection(engine, async (engine) => {
+      const row = await visibleApplication(engine, request, actor, (request.params as { id: string }).id);
+      const updated = await editApplication(engine, row, { actor, expectedVersion: ifMatchVersion(request), patch: data });
+      return applicationView(engine, updated, actor);
+    });
+    return reply.header('etag', etag(view.version)).send(view);
+  });
+
   app.get('/v1/applications/:id/events', {
     schema: { params: IdParams, response: { 200: Type.Object({ items: Type.Array(HistoryEvent) }), ...problemResponses } },
   }, async (request) => {
-    const actor = await deps.authenticate(request.headers.authorization);
+    const actor = await actorOf(request);
     const row = await visibleApplication(engine, request, actor, (request.params as { id: string }).id);
     const events = await engine.db.selectFrom('application_events').selectAll().where('application_id', '=', row.id).orderBy('seq').execute();
     return {

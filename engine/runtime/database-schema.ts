@@ -101,7 +101,19 @@ export interface NotificationsTable {
   read_at: Date | null;
 }
 
+export interface IdempotencyKeysTable {
+  caller_id: string;
+  key: string;
+  request_hash: string;
+  status_code: number | null;
+  response_headers: JSONColumnType<Record<string, string>> | null;
+  response_body: string | null;
+  created_at: Date;
+  expires_at: Date;
+}
+
 export interface Database {
+  idempotency_keys: IdempotencyKeysTable;
   definitions: DefinitionsTable;
   applications: ApplicationsTable;
   application_events: ApplicationEventsTable;

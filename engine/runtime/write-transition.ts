@@ -20,6 +20,8 @@ export interface TransitionWrite {
   readonly toState: string;
   readonly snapshot: unknown;
   readonly registryEntryId: string | null;
+  /** New application data, when the event edits it. */
+  readonly data?: Readonly<Record<string, unknown>> | undefined;
   readonly event: {
     readonly seq: number;
     readonly type: string;
@@ -54,6 +56,7 @@ export function transitionStatement(w: TransitionWrite): CompiledQuery {
   const parameters: unknown[] = [
     w.toState, JSON.stringify(w.snapshot), e.hash, now, w.registryEntryId, w.applicationId, w.expectedVersion,
     e.seq, e.type, e.actorId, e.actorRole, e.fromState, JSON.stringify(e.payload), e.prevHash,
+    w.data === undefined ? null : JSON.stringify(w.data),
   ];
   for (const t of w.timers) parameters.push(t.id, t.state, t.event, t.dueAt.toISOString());
   for (const o of w.outbox) parameters.push(o.kind, JSON.stringify(o.payload));
@@ -70,14 +73,14 @@ function transitionSql(leavesState: boolean, timers: number, outbox: number): st
   const key = `${leavesState}:${timers}:${outbox}`;
   const cached = statements.get(key);
   if (cached) return cached;
-  let n = 14;
+  let n = 15;
   const next = () => `$${++n}`;
   const timerRows = Array.from({ length: timers }, () => `(${next()}::uuid, ${next()}::text, ${next()}::text, ${next()}::timestamptz)`);
   const outboxRows = Array.from({ length: outbox }, () => `(${next()}::text, ${next()}::jsonb)`);
   const text = `WITH upd AS (
   UPDATE applications
   SET state = $1::text, snapshot = $2::jsonb, version = version + 1, last_event_hash = $3::text, updated_at = $4::timestamptz,
-      registry_entry_id = COALESCE($5::uuid, registry_entry_id)
+      registry_entry_id = COALESCE($5::uuid, registry_entry_id), data = COALESCE($15::jsonb, data)
   WHERE id = $6::uuid AND version = $7::int
   RETURNING id
 ), history AS (

@@ -119,7 +119,9 @@ describe('openDatabase on an embedded data directory', () => {
       expect(first.kind).toBe('pglite');
       expect(readFileSync(lock, 'utf8')).toBe(String(process.pid));
       expect(existsSync(join(dataDir, 'pgdata'))).toBe(true);
-      expect((await migrateToLatest(first.db)).map((r) => r.status)).toEqual(['Success']);
+      const applied = (await migrateToLatest(first.db)).map((r) => r.status);
+      expect(applied.length).toBeGreaterThan(0);
+      expect(new Set(applied)).toEqual(new Set(['Success']));
       await first.db.insertInto('registry_counters').values({ qualification_id: 'persisted-qual', last_number: 42 }).execute();
 
       const refused = await openFromAnotherProcess(dataDir);

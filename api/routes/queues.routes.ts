@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import { countByState, listApplications, ShikakuError, type ApplicationRow } from '../../engine/index.ts';
+import type { ActorOf } from '../request-actor.ts';
+import { ApplicationSummary, PageQuery, problemResponses } from '../schemas.ts';
+import type { ServerDeps } from '../server-deps.ts';
+
+const summary = (row: ApplicationRow) => ({
+  id: row.id,
+  qualification: row.qualification_id,
+  procedure: row.procedure,
+  state: row.state,
+  version: row.version,
+  applicant: row.applicant_id,
+  createdAt: new Date(row.created_at).toISOString(),
+  updatedAt: new Date(row.updated_at).toISOString(),
+});
+
+/** Lists: an applicant's own applications (newest first) and a reviewer's queue (oldest first). */
+export function registerQueueRoutes(app: FastifyInstance, deps: ServerDeps, actorOf: ActorOf): void {
+  const db = deps.engine.db;
+
+  app.get('/v1/me/applications', {
+    schema: {
+      summary: 'My applications, newest first',
+      querystring: Type.Object(PageQuery, { additionalProperties: false }),
+      response: { 200: Type.Object({ items: Type.Array(ApplicationSummary), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses },
+    },
+  }, async (request) => {
+    const actor = await actorOf(request);
+    if (actor.role !== 'applicant') throw new ShikakuError('AUTH_FORBIDDEN', 'only applicants have their own applications');
+    const q = request.query as { cursor?: string; limit?: string };
+    const page = await listApplications(db, { applicantId: actor.id }, { limit: Number(q.limit ?? 20), cursor: q.cursor, newestFirst: true });
+    return { items: page.items.map(summary), nextCursor: page.nextCursor };
+  });
+
+  app.get('/v1/review/applications', {
+    schema: {
+      summary: "The review queue of the caller's registrar, oldest first, with counts per state",
+      querystring: Type.Object(
+        {
+          qualification: Type.Optional(Type.String({ maxLength: 64 })),
+          procedure: Type.Optional(Type.String({ maxLength: 64 })),
+          state: Type.Optional(Type.String({ maxLength: 64 })),
+          ...PageQuery,
+        },
+        { additionalProperties: false },
+      ),
+      response: {
+        200: Type.Object({
+          items: Type.Array(ApplicationSummary),
+          nextCursor: Type.Union([Type.String(), Type.Null()]),
+          counts: Type.Record(Type.String(), Type.Integer(), { description: 'Applications per state under the same qualification/procedure filter.' }),
+        }),
+        ...problemResponses,
+      },
+    },
+  }, async (request) => {
+    const actor = await actorOf(request);
+    if ((actor.role !== 'reviewer' && actor.role !== 'registrar-admin') || !actor.registrar) {
+      request.log.warn({ security: 'access-denied', actor: actor.id, role: actor.role, resource: 'review-queue', reason: 'not registrar staff' }, 'access denied');
+      throw new ShikakuError('AUTH_FORBIDDEN', 'only registrar staff have a review queue');
+    }
+    const q = request.query as { qualification?: string; procedure?: string; state?: string; cursor?: string; limit?: string };
+    const filter = { registrarId: actor.registrar, qualificationId: q.qualification, procedure: q.procedure, state: q.state };
+    const [page, counts] = await Promise.all([listApplications(db, filter, { limit: Number(q.limit ?? 20), cursor: q.cursor }), countByState(db, filter)]);
+    return { items: page.items.map(summary), nextCursor: page.nextCursor, counts };
+  });
+}
