@@ -19,8 +19,9 @@ import {
   type DefinitionStore,
   type EngineDeps,
 } from '../engine/index.ts';
-import { fixtureDefinitions } from '../test/support/fixture-definitions.ts';
+import { benchDefinitions } from './bench-definitions.ts';
 import { median, runLoad, type LoadResult } from './load.ts';
+import { startHttpTarget } from './http.ts';
 import {
   baselineTransition,
   createApplications,
@@ -47,6 +48,8 @@ const config = {
 
 const targets = {
   postgresRatio: 0.9,
+  // Full steps over real HTTP (JWT verification, schemas, GET + POST) against raw transitions.
+  httpRatio: 0.4,
   pgliteRatio: 0.85,
   p99OverP50: 4,
   snapshotBytes: 1024,
@@ -80,18 +83,18 @@ const slices = (ids: readonly string[]) => Array.from({ length: config.callers }
  */
 async function measurePair(
   label: string,
-  ids: readonly string[],
+  ids: readonly string[] | { engine: readonly string[]; baseline: readonly string[] },
   engineOp: (id: string) => Promise<void>,
   baselineOp: (id: string) => Promise<void>,
   durationMs: number,
   db: Kysely<Database>,
 ): Promise<PairResult> {
-  const callers = slices(ids);
+  const { engine: engineIds, baseline: baselineIds } = 'engine' in ids ? ids : { engine: ids, baseline: ids };
   const rounds: PairResult['rounds'] = [];
   for (let r = 1; r <= config.rounds; r++) {
     const engineFirst = r % 4 === 1 || r % 4 === 0;
     const measure = async (side: 'engine' | 'baseline') => {
-      const result = await runLoad(callers, side === 'engine' ? engineOp : baselineOp, config.warmupMs, durationMs);
+      const result = await runLoad(slices(side === 'engine' ? engineIds : baselineIds), side === 'engine' ? engineOp : baselineOp, config.warmupMs, durationMs);
       log(`[${label}] round ${r} ${side.padEnd(8)} ${describe(result)}`);
       return result;
     };
@@ -100,7 +103,7 @@ async function measurePair(
     const [engine, baseline] = engineFirst ? [first, second] : [second, first];
     rounds.push({ engine, baseline, ratio: engine.txPerSec / baseline.txPerSec });
   }
-  await checkConsistency(label, db, ids);
+  await checkConsistency(label, db, [...new Set([...engineIds, ...baselineIds])]);
   const { rows } = await sql<{ bytes: number | null }>`SELECT max(octet_length(snapshot::text))::int AS bytes FROM applications`.execute(db);
   const engineTxPerSec = median(rounds.map((r) => r.engine.txPerSec));
   const baselineTxPerSec = median(rounds.map((r) => r.baseline.txPerSec));
@@ -170,7 +173,7 @@ async function inspectEngineStatements(
   return perTransition;
 }
 
-async function benchPostgres(definitions: DefinitionStore) {
+async function benchPostgres(definitions: DefinitionStore, definitionsDir: string) {
   const name = `shikaku_bench_${randomBytes(6).toString('hex')}`;
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
@@ -203,7 +206,19 @@ async function benchPostgres(definitions: DefinitionStore) {
 
     const query: RawQuery = (text, params) => baselinePool.query(text, params);
     const pair = await measurePair('postgres', ids, (id) => engineTransition(deps, id), (id) => baselineTransition(query, id), config.postgresMs, db);
-    return { database: name, serverVersion: versionRows[0]?.v, statementsPerTransition: statements, ...pair };
+    // The HTTP client keeps the ETag of its last response, so it needs rows the baseline does not move.
+    const httpIds = await createApplications(deps, config.callers * config.rowsPerCaller);
+    const target = await startHttpTarget(root, url.toString(), definitionsDir);
+    let http: PairResult;
+    try {
+      // A fresh process runs cold (module loading, JIT); the in-process engine was warmed by the pair before.
+      await runLoad(slices(httpIds), (id) => target.transition(id), 0, config.postgresMs);
+      log(`[http] shikaku serve (own process) on ${target.url}; each step is one POST event with If-Match from the previous response, ${config.callers} keep-alive clients`);
+      http = await measurePair('http', { engine: httpIds, baseline: ids }, (id) => target.transition(id), (id) => baselineTransition(query, id), config.postgresMs, db);
+    } finally {
+      await target.close();
+    }
+    return { database: name, serverVersion: versionRows[0]?.v, statementsPerTransition: statements, ...pair, http };
   } finally {
     await Promise.allSettled([db.destroy(), loggingDb.destroy(), baselinePool.end()]);
     const dropper = new pg.Client({ connectionString: adminUrl });
@@ -286,12 +301,16 @@ async function main(): Promise<void> {
       `warm-up ${config.warmupMs / 1000} s, measure ${config.postgresMs / 1000} s (PostgreSQL) / ${config.pgliteMs / 1000} s (PGlite)`,
   );
   log('cycle: other-qual registration, draft -submit-> underReview -requestCorrection-> correctionRequested -resubmit-> underReview …');
-  const definitions = await fixtureDefinitions();
+  const { store: definitions, dir: definitionsDir } = await benchDefinitions(root);
 
-  const postgres = await benchPostgres(definitions);
+  const postgres = await benchPostgres(definitions, definitionsDir);
   const pglite = await benchPglite(definitions);
 
-  const checks = [...checksFor('PostgreSQL', postgres, targets.postgresRatio, true), ...checksFor(`PGlite ${pglite.version ?? ''}`.trim(), pglite, targets.pgliteRatio, false)];
+  const checks = [
+    ...checksFor('PostgreSQL', postgres, targets.postgresRatio, true),
+    ...checksFor('HTTP API on PostgreSQL', postgres.http, targets.httpRatio, false),
+    ...checksFor(`PGlite ${pglite.version ?? ''}`.trim(), pglite, targets.pgliteRatio, false),
+  ];
   const elapsed = (performance.now() - started) / 1000;
   log('');
   log(`Results (median of ${config.rounds} alternating rounds; ratio = median of the per-round engine ÷ baseline ratios; total ${fmt(elapsed, 1)} s)`);

@@ -33,7 +33,7 @@ const applicationData = {
  * repeats forever: draft → underReview ⇄ correctionRequested. `outbox`/`timers` are what the engine
  * writes for that transition (registration.yaml), so the baseline can write the same rows.
  */
-interface Step {
+export interface Step {
   readonly type: string;
   readonly by: 'applicant' | 'reviewer';
   readonly toState: string;
@@ -48,13 +48,13 @@ const STEPS: Readonly<Record<string, Step>> = {
   correctionRequested: { type: 'resubmit', by: 'applicant', toState: 'underReview' },
 };
 
-function stepFor(state: string): Step {
+export function stepFor(state: string): Step {
   const step = STEPS[state];
   if (!step) throw new Error(`bench: application in unexpected state \`${state}\``);
   return step;
 }
 
-const actorFor = (step: Step, applicantId: string): Actor => (step.by === 'reviewer' ? REVIEWER : { id: applicantId, role: 'applicant' });
+export const actorFor = (step: Step, applicantId: string): Actor => (step.by === 'reviewer' ? REVIEWER : { id: applicantId, role: 'applicant' });
 
 /** Creates `count` draft applications through the engine, each with its own applicant, `parallel` at a time. */
 export async function createApplications(deps: EngineDeps, count: number, parallel = 4): Promise<string[]> {

@@ -19,6 +19,8 @@ export interface Config {
   readonly tokenIssuer: { issuer: string; audience: string; jwksFile: string } | undefined;
   /** Worker poll interval in milliseconds. */
   readonly workerIntervalMs: number;
+  /** Requests per minute per IP and per verified caller. */
+  readonly rateLimits: { readonly perIpPerMinute: number; readonly perCallerPerMinute: number };
 }
 
 function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
@@ -45,5 +47,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     tokenIssuer: issuer && jwksFile ? { issuer, audience: env.SHIKAKU_TOKEN_AUDIENCE || 'shikaku', jwksFile: resolve(jwksFile) } : undefined,
     workerIntervalMs: integer('SHIKAKU_WORKER_INTERVAL_MS', env.SHIKAKU_WORKER_INTERVAL_MS, 1000, 50, 3_600_000),
+    rateLimits: Object.freeze({
+      perIpPerMinute: integer('SHIKAKU_RATE_LIMIT_PER_IP', env.SHIKAKU_RATE_LIMIT_PER_IP, 1200, 1, 100_000_000),
+      perCallerPerMinute: integer('SHIKAKU_RATE_LIMIT_PER_CALLER', env.SHIKAKU_RATE_LIMIT_PER_CALLER, 600, 1, 100_000_000),
+    }),
   });
 }

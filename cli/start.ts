@@ -51,6 +51,7 @@ export async function serve(config: Config, options: { worker: boolean }): Promi
     authenticate: createAuthenticator(issuers),
     ready: async () => (await sql`SELECT 1`.execute(engine.db), true),
     logger: { level: config.logLevel },
+    rateLimits: config.rateLimits,
   });
   const worker = options.worker ? startWorker(engine, { intervalMs: config.workerIntervalMs, onError: (err) => logger.error({ err }, 'worker round failed') }) : undefined;
   let closing = false;

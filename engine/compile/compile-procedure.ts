@@ -23,7 +23,7 @@ export interface CompiledProcedure {
   readonly spec: ProcedureSpec;
   readonly machine: AnyStateMachine;
   /** Facts the guards and actions of `event` in `state` read; the runtime loads only these. */
-  factsFor(state: string, event?: string): ReadonlySet<FactName>;
+  factsFor(state: string, event: string): ReadonlySet<FactName>;
   /**
    * The pure XState transition from a persisted `{value, context}`: the next snapshot and the named
    * actions it asks for, none executed.
@@ -125,11 +125,6 @@ export function compileProcedure(spec: ProcedureSpec): CompiledProcedure {
     states: states as never,
   }) as unknown as AnyStateMachine;
   const none = new Set<FactName>();
-  const byState = new Map<string, Set<FactName>>();
-  for (const [key, set] of factsByEvent) {
-    const state = key.slice(0, key.indexOf('\u0000'));
-    byState.set(state, new Set([...(byState.get(state) ?? []), ...set]));
-  }
   // One inert scope per machine: xstate's `transition()` builds (and initialises) a throwaway actor
   // on every call, which costs more than the transition itself.
   const self = createActor(machine);
@@ -144,7 +139,7 @@ export function compileProcedure(spec: ProcedureSpec): CompiledProcedure {
     spec,
     machine,
     events,
-    factsFor: (state, event) => (event === undefined ? byState.get(state) : factsByEvent.get(`${state}\u0000${event}`)) ?? none,
+    factsFor: (state, event) => factsByEvent.get(`${state}\u0000${event}`) ?? none,
     step(persisted, event) {
       const actions: { type: string; params?: { value?: string } }[] = [];
       collect = (action) => actions.push(action as (typeof actions)[number]);

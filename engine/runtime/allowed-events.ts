@@ -1,4 +1,6 @@
 import type { CompiledProcedure } from '../compile/compile-procedure.ts';
+import { transitionsOf } from '../definitions/check-procedure.ts';
+import type { FactName } from '../library/transition-input.ts';
 import type { Actor } from './actor.ts';
 import { chooseTransition } from './choose-transition.ts';
 import type { EngineDeps } from './engine-deps.ts';
@@ -15,9 +17,15 @@ export interface AllowedEvent {
 /** The events `actor` could send now, each with the state it would lead to. */
 export async function allowedEvents(deps: EngineDeps, procedure: CompiledProcedure, row: ApplicationRow, actor: Actor): Promise<AllowedEvent[]> {
   const on = procedure.spec.procedure.states[row.state]?.on ?? {};
-  const facts = await loadFacts(deps.db, procedure.factsFor(row.state), row);
+  // Only events some transition lets this role send can be allowed, so only their facts are read.
+  const candidates = Object.entries(on)
+    .filter(([, transitions]) => transitionsOf(transitions).some((t) => t.roles.includes(actor.role)))
+    .map(([type]) => type);
+  if (candidates.length === 0) return [];
+  const needed = new Set<FactName>(candidates.flatMap((type) => [...procedure.factsFor(row.state, type)]));
+  const facts = await loadFacts(deps.db, needed, row);
   const input = transitionInput(procedure, row, actor, facts);
-  return Object.keys(on).flatMap((type) => {
+  return candidates.flatMap((type) => {
     const { chosen } = chooseTransition(procedure.spec, row.state, type, input);
     return chosen ? [{ type, to: chosen.to, comment: chosen.comment ?? 'none' }] : [];
   });
