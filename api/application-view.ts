@@ -1,5 +1,6 @@
 import {
   allowedEvents,
+  isAddressed,
   feePreview,
   formatRegistrationNumber,
   type Actor,
@@ -29,6 +30,16 @@ export async function applicationView(deps: EngineDeps, row: ApplicationRow, act
     data: row.data,
     fees: feePreview(procedure.spec),
     allowedEvents: await allowedEvents(deps, procedure, row, actor),
+    ...(row.notice
+      ? {
+          notice: {
+            event: row.notice.event,
+            ...(row.notice.comment ? { comment: row.notice.comment } : {}),
+            sentAt: row.notice.sentAt,
+            fields: row.notice.fields.map((f) => ({ path: f.path, message: f.message, addressed: isAddressed(f, row.data) })),
+          },
+        }
+      : {}),
     ...(registrationNumber !== undefined ? { registrationNumber } : {}),
     definitionHash: row.definition_hash,
     createdAt: row.created_at.toISOString(),

@@ -51,6 +51,17 @@ export const ApplicationView = Type.Object({
   fees: FeeLines,
   allowedEvents: Type.Array(AllowedEvent),
   registrationNumber: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  notice: Type.Optional(
+    Type.Object(
+      {
+        event: Type.String(),
+        comment: Type.Optional(Type.String()),
+        sentAt: Type.String({ format: 'date-time' }),
+        fields: Type.Array(Type.Object({ path: Type.String(), message: Type.String(), addressed: Type.Boolean() })),
+      },
+      { description: 'The open deficiency notice (申請不備通知): change every noted field before resubmitting.' },
+    ),
+  ),
   definitionHash: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
@@ -84,7 +95,7 @@ export const EventBody = Type.Object(
     type: Type.String({ minLength: 1, maxLength: 64 }),
     comment: Type.Optional(Type.String({ maxLength: 4000 })),
     fields: Type.Optional(
-      Type.Array(Type.Object({ path: Type.String({ maxLength: 200 }), message: Type.String({ maxLength: 1000 }) }, { additionalProperties: false }), {
+      Type.Array(Type.Object({ path: Type.String({ maxLength: 200, pattern: '^(/([^~/]|~[01])*)+$', description: 'JSON Pointer into the application data.' }), message: Type.String({ maxLength: 1000 }) }, { additionalProperties: false }), {
         maxItems: 100,
         description: 'Field-level notes of a deficiency notice (申請不備通知).',
       }),

@@ -28,5 +28,6 @@ export type { RegistryEntry } from './runtime/registry-entry.ts';
 export { importRegistryEntry } from './runtime/registry.repository.ts';
 export { findApplicationRow, type ApplicationRow } from './runtime/applications.repository.ts';
 export { applyToRow, sendEvent, type SendEventCommand } from './runtime/send-event.ts';
+export { isAddressed, type DeficiencyNotice } from './runtime/deficiency-notice.ts';
 export { defaultOutboxHandlers, startWorker } from './runtime/worker.ts';
 export { transitionStatement, type TransitionWrite } from './runtime/write-transition.ts';

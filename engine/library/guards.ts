@@ -1,5 +1,6 @@
 import type { FieldConfig } from '../definitions/definition-schema.ts';
 import type { ProcedureSpec } from '../definitions/procedure-spec.ts';
+import { isAddressed } from '../runtime/deficiency-notice.ts';
 import type { FactName, TransitionInput } from './transition-input.ts';
 
 /** A named guard of the closed library. `check` is pure; `explain` says why it failed, for 422 reasons. */
@@ -43,6 +44,12 @@ export const guardLibrary = {
     description: 'Every required field and attachment is given.',
     check: (i) => missingItems(i.spec, i.data).length === 0,
     explain: (i) => `missing: ${missingItems(i.spec, i.data).join(', ')}`,
+  },
+  noticeAddressed: {
+    description: 'Every field noted in the open deficiency notice has been changed since it was sent.',
+    check: (i) => (i.notice?.fields ?? []).every((f) => isAddressed(f, i.data)),
+    explain: (i) =>
+      `change what the deficiency notice points at: ${(i.notice?.fields ?? []).filter((f) => !isAddressed(f, i.data)).map((f) => `${f.path} (${f.message})`).join('; ')}`,
   },
   feesDue: {
     description: 'The procedure has fee lines to pay.',

@@ -1,5 +1,6 @@
 import type { Role } from '../definitions/definition-schema.ts';
 import type { ProcedureSpec } from '../definitions/procedure-spec.ts';
+import type { DeficiencyNotice } from '../runtime/deficiency-notice.ts';
 import type { RegistryEntry } from '../runtime/registry-entry.ts';
 
 /** Facts a guard may need from the database, loaded only when the procedure uses them. */
@@ -16,6 +17,8 @@ export interface TransitionInput {
   readonly actor: { readonly id: string; readonly role: Role };
   readonly applicantId: string;
   readonly data: Readonly<Record<string, unknown>>;
+  /** The open deficiency notice, if any. */
+  readonly notice: DeficiencyNotice | null;
   readonly spec: ProcedureSpec;
   readonly facts: TransitionFacts;
 }

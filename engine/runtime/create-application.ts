@@ -62,13 +62,14 @@ export async function createApplication(deps: EngineDeps, command: CreateApplica
     version: 1,
     last_event_hash: hash,
     registry_entry_id: null,
+    notice: null,
     created_at: now,
     updated_at: now,
   };
   return inTransaction(deps.db, async (trx) => {
     await trx
       .insertInto('applications')
-      .values({ ...row, snapshot: JSON.stringify(row.snapshot), data: JSON.stringify(row.data) })
+      .values({ ...row, notice: null, snapshot: JSON.stringify(row.snapshot), data: JSON.stringify(row.data) })
       .execute();
     await trx
       .insertInto('application_events')

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { DeficiencyNotice } from './deficiency-notice.ts';
 
 /**
  * The tables as kysely sees them. No table holds an individual number (マイナンバー): people are the
@@ -26,6 +27,8 @@ export interface ApplicationsTable {
   version: number;
   last_event_hash: string;
   registry_entry_id: string | null;
+  /** Opened and closed only by transitions (writeTransition); a new application has none. */
+  notice: ColumnType<DeficiencyNotice | null, null | undefined, never>;
   created_at: ColumnType<Date, Date, never>;
   updated_at: Date;
 }

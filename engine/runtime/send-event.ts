@@ -9,6 +9,7 @@ import { chooseTransition } from './choose-transition.ts';
 import { findApplicationRow, type ApplicationRow } from './applications.repository.ts';
 import { inTransaction, withConnection, type EngineDeps } from './engine-deps.ts';
 import { hashEvent } from './event-hash.ts';
+import { openNotice } from './deficiency-notice.ts';
 import { loadFacts } from './load-facts.ts';
 import { performRegistryActions } from './registry-actions.ts';
 import { writeTransition, type OutboxRow, type TimerRow } from './write-transition.ts';
@@ -26,7 +27,7 @@ export interface SendEventCommand {
 
 /** The input guards see for `actor` acting on `row`. */
 export function transitionInput(procedure: CompiledProcedure, row: ApplicationRow, actor: Actor, facts: TransitionFacts): TransitionInput {
-  return { actor: { id: actor.id, role: actor.role }, applicantId: row.applicant_id, data: row.data, spec: procedure.spec, facts };
+  return { actor: { id: actor.id, role: actor.role }, applicantId: row.applicant_id, data: row.data, notice: row.notice, spec: procedure.spec, facts };
 }
 
 /**
@@ -100,12 +101,14 @@ export async function applyToRow(deps: EngineDeps, row: ApplicationRow, command:
       applicationId: row.id, seq: event.seq, type: event.type, actorId: event.actorId, actorRole: event.actorRole,
       fromState: event.fromState, toState, payload, occurredAt: now,
     });
+    const notice = command.notes?.length ? openNotice(row.data, { seq: event.seq, type: command.type, comment: command.comment, notes: command.notes, at: now }) : undefined;
     const ok = await writeTransition(db, {
       applicationId: row.id,
       expectedVersion: row.version,
       toState,
       snapshot,
       registryEntryId,
+      notice,
       event: { ...event, hash },
       leavesState,
       timers,
@@ -121,6 +124,7 @@ export async function applyToRow(deps: EngineDeps, row: ApplicationRow, command:
       last_event_hash: hash,
       updated_at: now,
       registry_entry_id: registryEntryId ?? row.registry_entry_id,
+      notice: notice ?? (leavesState ? null : row.notice),
     };
   };
 

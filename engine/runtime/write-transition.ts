@@ -1,5 +1,6 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from './database-schema.ts';
+import type { DeficiencyNotice } from './deficiency-notice.ts';
 
 export interface TimerRow {
   readonly id: string;
@@ -22,6 +23,8 @@ export interface TransitionWrite {
   readonly registryEntryId: string | null;
   /** New application data, when the event edits it. */
   readonly data?: Readonly<Record<string, unknown>> | undefined;
+  /** The deficiency notice this event opens. Leaving the state closes the open one; staying keeps it. */
+  readonly notice?: DeficiencyNotice | undefined;
   readonly event: {
     readonly seq: number;
     readonly type: string;
@@ -57,6 +60,7 @@ export function transitionStatement(w: TransitionWrite): CompiledQuery {
     w.toState, JSON.stringify(w.snapshot), e.hash, now, w.registryEntryId, w.applicationId, w.expectedVersion,
     e.seq, e.type, e.actorId, e.actorRole, e.fromState, JSON.stringify(e.payload), e.prevHash,
     w.data === undefined ? null : JSON.stringify(w.data),
+    w.notice === undefined ? null : JSON.stringify(w.notice),
   ];
   for (const t of w.timers) parameters.push(t.id, t.state, t.event, t.dueAt.toISOString());
   for (const o of w.outbox) parameters.push(o.kind, JSON.stringify(o.payload));
@@ -73,14 +77,15 @@ function transitionSql(leavesState: boolean, timers: number, outbox: number): st
   const key = `${leavesState}:${timers}:${outbox}`;
   const cached = statements.get(key);
   if (cached) return cached;
-  let n = 15;
+  let n = 16;
   const next = () => `$${++n}`;
   const timerRows = Array.from({ length: timers }, () => `(${next()}::uuid, ${next()}::text, ${next()}::text, ${next()}::timestamptz)`);
   const outboxRows = Array.from({ length: outbox }, () => `(${next()}::text, ${next()}::jsonb)`);
   const text = `WITH upd AS (
   UPDATE applications
   SET state = $1::text, snapshot = $2::jsonb, version = version + 1, last_event_hash = $3::text, updated_at = $4::timestamptz,
-      registry_entry_id = COALESCE($5::uuid, registry_entry_id), data = COALESCE($15::jsonb, data)
+      registry_entry_id = COALESCE($5::uuid, registry_entry_id), data = COALESCE($15::jsonb, data),
+      notice = ${leavesState ? '$16::jsonb' : 'COALESCE($16::jsonb, notice)'}
   WHERE id = $6::uuid AND version = $7::int
   RETURNING id
 ), history AS (

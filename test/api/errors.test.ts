@@ -70,6 +70,16 @@ describe.each(databaseKinds)('API error paths on %s', (kind) => {
     expect(refused.reasons.join()).toContain('missing: givenName, familyNameKana, givenNameKana, birthDate, honseki, examPassNumber');
   });
 
+  it('refuses deficiency notes whose path is not a JSON Pointer and changes nothing', async () => {
+    const before = await countEvents();
+    const bad = expectProblem(await s.app.inject({
+      method: 'POST', url: `/v1/applications/${appId}/events`, headers: { authorization: reviewer, 'if-match': '"1"' },
+      payload: { type: 'requestCorrection', comment: 'x', fields: [{ path: 'examPassNumber', message: 'no leading slash' }] },
+    }), 400, 'REQUEST_INVALID');
+    expect(JSON.stringify(bad.errors)).toContain('/fields/0/path');
+    expect(await countEvents()).toBe(before);
+  });
+
   it('refuses invalid application data with field paths and creates nothing', async () => {
     const res = await s.app.inject({ method: 'POST', url: '/v1/qualifications/test-qual/procedures/registration/applications', headers: { authorization: stranger }, payload: { data: { birthDate: '1990-02-30', myNumber: '123456789012', familyName: 5 } } });
     const body = expectProblem(res, 422, 'APPLICATION_DATA_INVALID');

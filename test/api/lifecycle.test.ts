@@ -61,13 +61,29 @@ describe.each(databaseKinds)('application lifecycle over HTTP on %s', (kind) => 
     });
     expect(correction.statusCode).toBe(200);
     expect(correction.json().state).toBe('correctionRequested');
+    expect(correction.json().notice).toEqual({
+      event: 'requestCorrection', comment: '合格証書番号を確認してください', sentAt: '2026-12-01T01:00:00.000Z',
+      fields: [{ path: '/examPassNumber', message: '番号が一致しません', addressed: false }],
+    });
 
-    const resubmitted = await send(app.id, applicant, 4, { type: 'resubmit' });
+    // The noted field must change before the application can go back to review.
+    const unchanged = await send(app.id, applicant, 4, { type: 'resubmit' });
+    expect(unchanged.statusCode).toBe(422);
+    expect(unchanged.json().reasons.join()).toContain('/examPassNumber (番号が一致しません)');
+    const seen = await s.app.inject({ method: 'GET', url: `/v1/applications/${app.id}`, headers: { authorization: applicant } });
+    expect(seen.json().allowedEvents.map((e: { type: string }) => e.type)).toEqual(['withdraw']);
+
+    const edited = await s.app.inject({ method: 'PATCH', url: `/v1/applications/${app.id}`, headers: { authorization: applicant, 'if-match': '"4"' }, payload: { data: { examPassNumber: 'A-124' } } });
+    expect(edited.statusCode).toBe(200);
+    expect(edited.json().notice.fields).toEqual([{ path: '/examPassNumber', message: '番号が一致しません', addressed: true }]);
+
+    const resubmitted = await send(app.id, applicant, 5, { type: 'resubmit' });
     expect(resubmitted.json().state).toBe('underReview');
+    expect(resubmitted.json()).not.toHaveProperty('notice');
 
-    const approved = await send(app.id, reviewer, 5, { type: 'approve' });
+    const approved = await send(app.id, reviewer, 6, { type: 'approve' });
     expect(approved.statusCode).toBe(200);
-    expect(approved.headers.etag).toBe('"6"');
+    expect(approved.headers.etag).toBe('"7"');
     expect(approved.json()).toMatchObject({ state: 'registered', final: true, registrationNumber: '第000001号', allowedEvents: [] });
 
     const entry = await s.engine.db.selectFrom('registry_entries').selectAll().where('qualification_id', '=', 'test-qual').execute();
@@ -76,9 +92,9 @@ describe.each(databaseKinds)('application lifecycle over HTTP on %s', (kind) => 
 
     const history = await s.app.inject({ method: 'GET', url: `/v1/applications/${app.id}/events`, headers: { authorization: applicant } });
     const items = history.json().items;
-    expect(items.map((e: { type: string }) => e.type)).toEqual(['created', 'submit', 'confirmPayment', 'requestCorrection', 'resubmit', 'approve']);
+    expect(items.map((e: { type: string }) => e.type)).toEqual(['created', 'submit', 'confirmPayment', 'requestCorrection', 'edited', 'resubmit', 'approve']);
     expect(items[3].payload).toMatchObject({ comment: '合格証書番号を確認してください', notes: [{ path: '/examPassNumber', message: '番号が一致しません' }] });
-    expect(items[5].payload.effects.registrationNumber).toBe(1);
+    expect(items[6].payload.effects.registrationNumber).toBe(1);
     for (let i = 1; i < items.length; i++) expect(items[i].prevHash).toBe(items[i - 1].hash);
 
     const notices = await s.engine.db.selectFrom('outbox').select(['kind', 'payload']).where('application_id', '=', app.id).orderBy('id').execute();

@@ -154,7 +154,7 @@ function graphEvents(compiled: CompiledProcedure): GraphEvent[] {
         facts.map((f) => ({
           type,
           variant: `${role}|${d.label}|${f.label}`,
-          input: { actor: { id: role === 'applicant' ? APPLICANT : `${role}-1`, role }, applicantId: APPLICANT, data: d.data, spec: compiled.spec, facts: f.facts },
+          input: { actor: { id: role === 'applicant' ? APPLICANT : `${role}-1`, role }, applicantId: APPLICANT, data: d.data, notice: null, spec: compiled.spec, facts: f.facts },
         })),
       ),
     ),

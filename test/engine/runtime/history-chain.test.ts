@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createApplication,
   DefinitionStore,
+  editApplication,
   GENESIS_HASH,
   hashEvent,
   loadDefinitions,
@@ -80,13 +81,15 @@ describe.each(databaseKinds)('history hash chain and pinned definitions on %s', 
     await step('submit', applicant('chain-person'));
     await step('confirmPayment', paymentProvider);
     await step('requestCorrection', reviewer(), { comment: '合格証書番号を確認してください', notes: [{ path: '/examPassNumber', message: '番号が一致しません' }] });
+    f.clock.advance(60_000);
+    row = await editApplication(f.deps, row, { actor: applicant('chain-person'), expectedVersion: row.version, patch: { examPassNumber: 'A-2' } });
     await step('resubmit', applicant('chain-person'));
     await step('approve', reviewer());
     expect(row.state).toBe('registered');
 
     const events = await eventsOf(row.id);
-    expect(events.map((e) => e.type)).toEqual(['created', 'submit', 'confirmPayment', 'requestCorrection', 'resubmit', 'approve']);
-    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(events.map((e) => e.type)).toEqual(['created', 'submit', 'confirmPayment', 'requestCorrection', 'edited', 'resubmit', 'approve']);
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(events[0]!.prev_hash).toBe(GENESIS_HASH);
     expect(events[0]!.from_state).toBeNull();
     for (let i = 1; i < events.length; i++) {
@@ -102,10 +105,10 @@ describe.each(databaseKinds)('history hash chain and pinned definitions on %s', 
     expect(new Set(events.map((e) => e.hash)).size).toBe(events.length);
     expect(firstBroken(events)).toBeUndefined();
     expect(events[3]!.payload).toEqual({ comment: '合格証書番号を確認してください', notes: [{ path: '/examPassNumber', message: '番号が一致しません' }] });
-    expect(events[5]!.payload).toMatchObject({ effects: { registrationNumber: 1 } });
+    expect(events[6]!.payload).toMatchObject({ effects: { registrationNumber: 1 } });
 
     const stored = await f.deps.db.selectFrom('applications').select(['last_event_hash', 'version']).where('id', '=', row.id).executeTakeFirstOrThrow();
-    expect(stored).toEqual({ last_event_hash: events.at(-1)!.hash, version: 6 });
+    expect(stored).toEqual({ last_event_hash: events.at(-1)!.hash, version: 7 });
     expect(row.last_event_hash).toBe(events.at(-1)!.hash);
   });
 
