@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorCatalogue, ShikakuError, type ErrorCode } from '../engine/index.ts';
+import { trackAllowedMethods } from './allowed-methods.ts';
 
 export const problemTypeBase = 'https://shikaku.dev/problems/';
 
@@ -23,7 +24,10 @@ const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'REQUEST_INVALID',
 };
 
-/** Every error leaves as problem+json with a catalogue code; no stack trace or SQL ever reaches a client. */
+/**
+ * Every error leaves as problem+json with a catalogue code; no stack trace or SQL ever reaches a client.
+ * Call before routes are registered (405 needs to see them).
+ */
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | ShikakuError, request, reply) => {
     if (error instanceof ShikakuError) return sendProblem(reply, request, error.code, error.message, error.details);
@@ -41,5 +45,13 @@ export function installProblemHandlers(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(reply, request, 'INTERNAL', 'an internal error occurred; it has been logged');
   });
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, 'ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+  const allowedMethods = trackAllowedMethods(app);
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = allowedMethods(path);
+    if (allowed.length > 0) {
+      return sendProblem(reply.header('allow', allowed.join(', ')), request, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`, { allowed });
+    }
+    return sendProblem(reply, request, 'ROUTE_NOT_FOUND', `no route ${request.method} ${path}`);
+  });
 }

@@ -105,6 +105,11 @@ describe.each(databaseKinds)('API error paths on %s', (kind) => {
     expectProblem(await s.app.inject({ method: 'POST', url, headers: { authorization: applicant }, payload: { data: { familyName: 'x'.repeat(70_000) } } }), 413, 'REQUEST_TOO_LARGE');
     expectProblem(await s.app.inject({ method: 'POST', url, headers: { authorization: applicant }, payload: { data: {}, state: 'registered' } }), 400, 'REQUEST_INVALID');
     expectProblem(await s.app.inject({ method: 'GET', url: '/v1/nothing' }), 404, 'ROUTE_NOT_FOUND');
+    const wrongMethod = await s.app.inject({ method: 'DELETE', url: `/v1/applications/${appId}`, headers: { authorization: applicant } });
+    expect(expectProblem(wrongMethod, 405, 'METHOD_NOT_ALLOWED').allowed).toEqual(['GET', 'HEAD', 'PATCH']);
+    expect(wrongMethod.headers.allow).toBe('GET, HEAD, PATCH');
+    expect(await s.engine.db.selectFrom('applications').select('id').where('id', '=', appId).executeTakeFirst()).toEqual({ id: appId });
+    expectProblem(await s.app.inject({ method: 'PUT', url: '/v1/qualifications?x=1' }), 405, 'METHOD_NOT_ALLOWED');
   });
 
   it('serves the public qualification list, detail and form schema', async () => {
