@@ -22,6 +22,7 @@ import {
 import { benchDefinitions } from './bench-definitions.ts';
 import { median, runLoad, type LoadResult } from './load.ts';
 import { startHttpTarget } from './http.ts';
+import { fillQueue, measureQueue, type QueueCase } from './queue.ts';
 import {
   baselineTransition,
   createApplications,
@@ -44,6 +45,7 @@ const config = {
   warmupMs: envNumber('BENCH_WARMUP_SECONDS', 1) * 1000,
   postgresMs: envNumber('BENCH_SECONDS', 6) * 1000,
   pgliteMs: envNumber('BENCH_PGLITE_SECONDS', envNumber('BENCH_SECONDS', 5)) * 1000,
+  queueRows: envNumber('BENCH_QUEUE_ROWS', 1_000_000),
 };
 
 const targets = {
@@ -53,6 +55,8 @@ const targets = {
   pgliteRatio: 0.85,
   p99OverP50: 4,
   snapshotBytes: 1024,
+  // Keyset pagination: a page 99 % of the way into the queue costs about what the first page does.
+  queueDeepOverFirst: 2,
 };
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -218,7 +222,14 @@ async function benchPostgres(definitions: DefinitionStore, definitionsDir: strin
     } finally {
       await target.close();
     }
-    return { database: name, serverVersion: versionRows[0]?.v, statementsPerTransition: statements, ...pair, http };
+    const t1 = performance.now();
+    await fillQueue(db, config.queueRows);
+    log(`[queue] ${fmt(config.queueRows)} more applications in ${fmt((performance.now() - t1) / 1000, 1)} s (VACUUM ANALYZE included)`);
+    const queue = await measureQueue(db);
+    for (const q of queue) {
+      log(`[queue] ${q.name.padEnd(34)} ${fmt(q.matching).padStart(9)} rows  first ${fmt(q.firstPageMs, 2)} ms  at 99 % ${fmt(q.deepPageMs, 2)} ms (OFFSET ${fmt(q.offsetDeepPageMs, 1)} ms)  counts ${fmt(q.countsMs, 1)} ms`);
+    }
+    return { database: name, serverVersion: versionRows[0]?.v, statementsPerTransition: statements, ...pair, http, queue };
   } finally {
     await Promise.allSettled([db.destroy(), loggingDb.destroy(), baselinePool.end()]);
     const dropper = new pg.Client({ connectionString: adminUrl });
@@ -280,6 +291,19 @@ function checksFor(label: string, pair: PairResult, ratioTarget: number, latency
   ];
 }
 
+function queueChecks(queue: readonly QueueCase[]): Check[] {
+  const worst = <K extends keyof QueueCase>(key: K) => queue.reduce((a, b) => ((b[key] as number) > (a[key] as number) ? b : a));
+  const ratio = (q: QueueCase) => q.deepPageMs / q.firstPageMs;
+  const worstRatio = queue.reduce((a, b) => (ratio(b) > ratio(a) ? b : a));
+  const rows = `${fmt(config.queueRows / 1e6, 1)}M`;
+  return [
+    { name: `review queue (${rows} rows) page at 99 % ÷ first page, worst filter`, value: `${fmt(ratio(worstRatio), 2)} (${worstRatio.name})`, target: `≤ ${targets.queueDeepOverFirst}`, status: ratio(worstRatio) <= targets.queueDeepOverFirst ? 'PASS' : 'FAIL' },
+    { name: `review queue (${rows} rows) slowest page`, value: `${fmt(worst('deepPageMs').deepPageMs, 2)} ms`, target: '—', status: 'info' },
+    { name: `review queue (${rows} rows) same page by OFFSET, slowest`, value: `${fmt(worst('offsetDeepPageMs').offsetDeepPageMs, 1)} ms`, target: '—', status: 'info' },
+    { name: `review queue (${rows} rows) counts per state, slowest`, value: `${fmt(worst('countsMs').countsMs, 1)} ms (${worst('countsMs').name})`, target: '—', status: 'info' },
+  ];
+}
+
 function printTable(checks: readonly Check[]): void {
   const header = { name: 'name', value: 'value', target: 'target', status: 'result' };
   const rows = [header, ...checks];
@@ -310,6 +334,7 @@ async function main(): Promise<void> {
     ...checksFor('PostgreSQL', postgres, targets.postgresRatio, true),
     ...checksFor('HTTP API on PostgreSQL', postgres.http, targets.httpRatio, false),
     ...checksFor(`PGlite ${pglite.version ?? ''}`.trim(), pglite, targets.pgliteRatio, false),
+    ...queueChecks(postgres.queue),
   ];
   const elapsed = (performance.now() - started) / 1000;
   log('');
