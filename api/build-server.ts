@@ -1,12 +1,17 @@
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { installProblemHandlers, sendProblem } from './problem-details.ts';
+import type { EngineDeps } from '../engine/index.ts';
+import { installProblemHandlers } from './problem-details.ts';
 import { registerIdempotency } from './idempotency.plugin.ts';
+import { registerMetrics } from './metrics.plugin.ts';
+import { registerOpenApi } from './openapi.plugin.ts';
 import { defaultRateLimits, registerRateLimits } from './rate-limits.plugin.ts';
 import { createActorOf } from './request-actor.ts';
 import { registerApplicationRoutes } from './routes/applications.routes.ts';
+import { registerHealthRoutes } from './routes/health.routes.ts';
 import { registerQueueRoutes } from './routes/queues.routes.ts';
 import { registerQualificationRoutes } from './routes/qualifications.routes.ts';
+import { sharedSchemas } from './schemas.ts';
 import type { ServerDeps } from './server-deps.ts';
 
 /**
@@ -26,18 +31,24 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // The API speaks JSON only: anything else is 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');
   await app.register(helmet, { contentSecurityPolicy: { directives: { defaultSrc: ["'self'"] } } });
+  for (const schema of sharedSchemas) app.addSchema(schema);
+  await registerOpenApi(app);
+
+  // The server counts the transitions it applies, next to any observer the caller set.
+  const metrics = deps.metrics;
+  const engine: EngineDeps = metrics
+    ? { ...deps.engine, onTransition: (t) => { deps.engine.onTransition?.(t); metrics.collector.countTransition(t); } }
+    : deps.engine;
+  if (metrics) registerMetrics(app, metrics.collector, metrics.token);
 
   const actorOf = createActorOf(deps.authenticate);
   await registerRateLimits(app, deps.rateLimits ?? defaultRateLimits, actorOf);
-  registerIdempotency(app, deps.engine, actorOf);
+  registerIdempotency(app, engine, actorOf);
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (request, reply) => {
-    if (await deps.ready().catch(() => false)) return { status: 'ready' };
-    return sendProblem(reply, request, 'SERVICE_NOT_READY', 'the database is not reachable');
-  });
-  registerQualificationRoutes(app, deps);
-  registerApplicationRoutes(app, deps, actorOf);
-  registerQueueRoutes(app, deps, actorOf);
+  const routeDeps = { ...deps, engine };
+  registerHealthRoutes(app, routeDeps);
+  registerQualificationRoutes(app, routeDeps);
+  registerApplicationRoutes(app, routeDeps, actorOf);
+  registerQueueRoutes(app, routeDeps, actorOf);
   return app;
 }

@@ -13,8 +13,8 @@ declare module 'fastify' {
 /** How long a key and its stored response are kept (published in docs/api.md). */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 
-// The header is an RFC 8941 sf-string; bare tokens are accepted too.
-const keyPattern = /^"?([\x21\x23-\x5b\x5d-\x7e]{1,255})"?$/;
+// The header is an RFC 8941 sf-string (quotes balanced); a bare key is accepted too and is the same key.
+const keyPattern = /^(?:"([\x21\x23-\x5b\x5d-\x7e]{1,255})"|([\x21\x23-\x5b\x5d-\x7e]{1,255}))$/;
 const replayedHeaders = ['content-type', 'location', 'etag'];
 
 /**
@@ -32,7 +32,7 @@ export function registerIdempotency(app: FastifyInstance, engine: EngineDeps, ac
     if (header === undefined) return;
     const match = typeof header === 'string' ? keyPattern.exec(header.trim()) : null;
     if (!match) throw new ShikakuError('IDEMPOTENCY_KEY_INVALID', 'send one Idempotency-Key, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324"');
-    const key = match[1]!;
+    const key = (match[1] ?? match[2])!;
     const actor = await actorOf(request);
     const requestHash = createHash('sha256').update(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`).digest('hex');
     const now = engine.clock.now();
@@ -48,7 +48,9 @@ export function registerIdempotency(app: FastifyInstance, engine: EngineDeps, ac
       claims.set(request, { callerId: actor.id, key });
       return;
     }
-    const stored = await db.selectFrom('idempotency_keys').selectAll().where('caller_id', '=', actor.id).where('key', '=', key).executeTakeFirstOrThrow();
+    const stored = await db.selectFrom('idempotency_keys').selectAll().where('caller_id', '=', actor.id).where('key', '=', key).executeTakeFirst();
+    // Gone between the two statements: the first request failed with a 5xx and released the key.
+    if (!stored) throw new ShikakuError('IDEMPOTENCY_KEY_IN_FLIGHT', 'the first request with this Idempotency-Key has just finished; retry');
     if (stored.request_hash !== requestHash) throw new ShikakuError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used with a different request');
     if (stored.status_code === null) throw new ShikakuError('IDEMPOTENCY_KEY_IN_FLIGHT', 'the first request with this Idempotency-Key is still running; retry shortly');
     for (const [name, value] of Object.entries(stored.response_headers ?? {})) reply.header(name, value);

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorCatalogue, ShikakuError, type ErrorCode } from '../engine/index.ts';
 import { trackAllowedMethods } from './allowed-methods.ts';
+import { denialReason, knownActor } from './request-actor.ts';
 
 export const problemTypeBase = 'https://shikaku.dev/problems/';
 
@@ -13,6 +14,31 @@ export function problemDocument(code: ErrorCode, detail: string, instance: strin
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, code: ErrorCode, detail: string, details: Readonly<Record<string, unknown>> = {}) {
   const body = problemDocument(code, detail, request.url, details);
   return reply.code(body.status).type('application/problem+json').send(body);
+}
+
+const logged = new WeakSet<FastifyRequest>();
+
+/**
+ * The one place access denials are logged: a `security: 'access-denied'` warning with who (actor id,
+ * role, registrar), what (method and route), which resource (the path, ids only) and why; never a
+ * token, header or body. At most once per request.
+ */
+function logAccessDenied(request: FastifyRequest, error: ShikakuError): void {
+  if (logged.has(request)) return;
+  logged.add(request);
+  const actor = knownActor(request);
+  request.log.warn({
+    security: 'access-denied',
+    actor: actor?.id ?? null,
+    role: actor?.role ?? null,
+    registrar: actor?.registrar ?? null,
+    action: `${request.method} ${request.routeOptions.url ?? ''}`,
+    // The path holds only ids (no query string, which may carry filters).
+    resource: (request.url.split('?')[0] ?? '').slice(0, 300),
+    status: error.status,
+    code: error.code,
+    reason: denialReason(error) ?? error.message,
+  }, 'access denied');
 }
 
 // Fastify's own client errors, by its error code.
@@ -30,7 +56,10 @@ const fastifyCodes: Record<string, ErrorCode> = {
  */
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | ShikakuError, request, reply) => {
-    if (error instanceof ShikakuError) return sendProblem(reply, request, error.code, error.message, error.details);
+    if (error instanceof ShikakuError) {
+      if (error.status === 401 || error.status === 403 || denialReason(error) !== undefined) logAccessDenied(request, error);
+      return sendProblem(reply, request, error.code, error.message, error.details);
+    }
     if ((error as FastifyError).validation) {
       const errors = (error as FastifyError).validation!.map((v) => ({
         path: `${(error as FastifyError).validationContext ?? ''}${v.instancePath || ''}${v.keyword === 'additionalProperties' ? `/${String(v.params.additionalProperty)}` : ''}`,

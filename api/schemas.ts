@@ -1,96 +1,163 @@
 import Type from 'typebox';
+import { errorCatalogue } from '../engine/index.ts';
 
-const Text = Type.Object({ ja: Type.String(), en: Type.Optional(Type.String()) });
+// Schemas with an `$id` are shared: `buildServer` adds them once (`app.addSchema`), routes and other
+// schemas point at them with `Type.Ref(id)`, and OpenAPI names them `#/components/schemas/<id>`.
+// The ids are public names clients generate types from: never rename one.
 
-export const Problem = Type.Object(
-  { type: Type.String(), title: Type.String(), status: Type.Integer(), detail: Type.String(), instance: Type.String(), code: Type.String() },
-  { additionalProperties: true, description: 'RFC 9457 problem details; `code` is the stable error code.' },
+const LocalizedText = Type.Object({ ja: Type.String(), en: Type.Optional(Type.String()) }, { $id: 'LocalizedText' });
+
+const Problem = Type.Object(
+  {
+    type: Type.String({ format: 'uri' }),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    instance: Type.String({ description: 'The request path.' }),
+    code: Type.Enum(Object.keys(errorCatalogue), { description: 'The stable error code; `type` ends with it in kebab case.' }),
+    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), { description: 'REQUEST_INVALID, APPLICATION_DATA_INVALID: each failing field as a JSON Pointer.' })),
+    reasons: Type.Optional(Type.Array(Type.String(), { description: 'APPLICATION_EVENT_NOT_ALLOWED: why the event is refused now.' })),
+    state: Type.Optional(Type.String({ description: 'The state the application is in.' })),
+    currentVersion: Type.Optional(Type.Integer({ description: 'APPLICATION_VERSION_CONFLICT: read again at this version.' })),
+    events: Type.Optional(Type.Array(Type.String(), { description: 'APPLICATION_EVENT_UNKNOWN: the events the procedure has.' })),
+    allowed: Type.Optional(Type.Array(Type.String(), { description: 'METHOD_NOT_ALLOWED: the methods the path has (also in `Allow`).' })),
+    opensOn: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'PROCEDURE_NOT_AVAILABLE: the opening date, null when not scheduled.' })),
+  },
+  { $id: 'Problem', additionalProperties: true, description: 'RFC 9457 problem details; `code` is the stable error code.' },
 );
 
-export const problemResponses = {
-  400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 415: Problem, 422: Problem, 428: Problem,
+const ProcedureSummary = Type.Object(
+  {
+    name: Type.String(),
+    title: Type.Ref('LocalizedText'),
+    available: Type.Boolean({ description: 'Open online today (Japan time).' }),
+    from: Type.Union([Type.String(), Type.Null()], { description: 'Opening date; null when not yet scheduled.' }),
+  },
+  { $id: 'ProcedureSummary' },
+);
+
+const qualificationSummaryProperties = {
+  id: Type.String(),
+  name: Type.Ref('LocalizedText'),
+  registrar: Type.Object({ id: Type.String(), name: Type.Ref('LocalizedText') }),
+  online: Type.Object({ from: Type.Union([Type.String(), Type.Null()]), note: Type.Optional(Type.Ref('LocalizedText')) }),
+  procedures: Type.Array(Type.Ref('ProcedureSummary')),
 };
 
-export const ProcedureSummary = Type.Object({
-  name: Type.String(),
-  title: Text,
-  available: Type.Boolean({ description: 'Open online today (Japan time).' }),
-  from: Type.Union([Type.String(), Type.Null()], { description: 'Opening date; null when not yet scheduled.' }),
-});
+const QualificationSummary = Type.Object(qualificationSummaryProperties, { $id: 'QualificationSummary' });
 
-export const QualificationSummary = Type.Object({
-  id: Type.String(),
-  name: Text,
-  registrar: Type.Object({ id: Type.String(), name: Text }),
-  online: Type.Object({ from: Type.Union([Type.String(), Type.Null()]), note: Type.Optional(Text) }),
-  procedures: Type.Array(ProcedureSummary),
-});
+const FeeLines = Type.Object(
+  {
+    lines: Type.Array(Type.Object({ kind: Type.String(), label: Type.Optional(Type.Ref('LocalizedText')), amount: Type.Union([Type.Integer(), Type.Null()]) })),
+    total: Type.Union([Type.Integer(), Type.Null()]),
+    currency: Type.Literal('JPY'),
+  },
+  { $id: 'FeeLines' },
+);
 
-export const FeeLines = Type.Object({
-  lines: Type.Array(Type.Object({ kind: Type.String(), label: Type.Optional(Text), amount: Type.Union([Type.Integer(), Type.Null()]) })),
-  total: Type.Union([Type.Integer(), Type.Null()]),
-  currency: Type.Literal('JPY'),
-});
+const Qualification = Type.Object(
+  {
+    ...qualificationSummaryProperties,
+    law: Type.String(),
+    registrationNumber: Type.Object({ digits: Type.Union([Type.Integer(), Type.Null()]), prefix: Type.Optional(Type.String()), display: Type.String() }),
+    certificate: Type.Object({ title: Type.String(), front: Type.Array(Type.String()), photo: Type.Boolean(), back: Type.Array(Type.String()) }),
+    fees: Type.Record(Type.String(), Type.Ref('FeeLines'), { description: 'Fee preview per procedure.' }),
+  },
+  { $id: 'Qualification' },
+);
 
-export const AllowedEvent = Type.Object({
-  type: Type.String(),
-  to: Type.String(),
-  comment: Type.Union([Type.Literal('required'), Type.Literal('optional'), Type.Literal('none')]),
-});
+const ProcedureForm = Type.Object(
+  {
+    qualification: Type.String(),
+    procedure: Type.String(),
+    title: Type.Ref('LocalizedText'),
+    available: Type.Boolean(),
+    from: Type.Union([Type.String(), Type.Null()]),
+    schema: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema 2020-12 of the application data, with labels (`x-label`) and attachments.' }),
+    fees: Type.Ref('FeeLines'),
+  },
+  { $id: 'ProcedureForm' },
+);
 
-export const ApplicationView = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  qualification: Type.String(),
-  procedure: Type.String(),
-  state: Type.String(),
-  stateTitle: Type.Optional(Text),
-  final: Type.Boolean(),
-  version: Type.Integer({ description: 'Send it back as If-Match.' }),
-  applicant: Type.String(),
-  data: Type.Record(Type.String(), Type.Unknown()),
-  fees: FeeLines,
-  allowedEvents: Type.Array(AllowedEvent),
-  registrationNumber: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-  notice: Type.Optional(
-    Type.Object(
-      {
-        event: Type.String(),
-        comment: Type.Optional(Type.String()),
-        sentAt: Type.String({ format: 'date-time' }),
-        fields: Type.Array(Type.Object({ path: Type.String(), message: Type.String(), addressed: Type.Boolean() })),
-      },
-      { description: 'The open deficiency notice (申請不備通知): change every noted field before resubmitting.' },
-    ),
-  ),
-  definitionHash: Type.String(),
-  createdAt: Type.String({ format: 'date-time' }),
-  updatedAt: Type.String({ format: 'date-time' }),
-});
+const AllowedEvent = Type.Object(
+  {
+    type: Type.String(),
+    to: Type.String(),
+    comment: Type.Union([Type.Literal('required'), Type.Literal('optional'), Type.Literal('none')]),
+  },
+  { $id: 'AllowedEvent' },
+);
 
-export const HistoryEvent = Type.Object({
-  seq: Type.Integer(),
-  type: Type.String(),
-  actor: Type.Object({ id: Type.String(), role: Type.String() }),
-  from: Type.Union([Type.String(), Type.Null()]),
-  to: Type.String(),
-  payload: Type.Record(Type.String(), Type.Unknown()),
-  occurredAt: Type.String({ format: 'date-time' }),
-  hash: Type.String(),
-  prevHash: Type.String(),
-});
+const DeficiencyNotice = Type.Object(
+  {
+    event: Type.String(),
+    comment: Type.Optional(Type.String()),
+    sentAt: Type.String({ format: 'date-time' }),
+    fields: Type.Array(Type.Object({ path: Type.String(), message: Type.String(), addressed: Type.Boolean() })),
+  },
+  { $id: 'DeficiencyNotice', description: 'The open deficiency notice (申請不備通知): change every noted field before resubmitting.' },
+);
 
-export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
-export const ProcedureParams = Type.Object({ q: Type.String({ maxLength: 64 }), p: Type.String({ maxLength: 64 }) });
+const Application = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    qualification: Type.String(),
+    procedure: Type.String(),
+    state: Type.String(),
+    stateTitle: Type.Optional(Type.Ref('LocalizedText')),
+    final: Type.Boolean(),
+    version: Type.Integer({ description: 'Send it back as If-Match.' }),
+    applicant: Type.String(),
+    data: Type.Record(Type.String(), Type.Unknown()),
+    fees: Type.Ref('FeeLines'),
+    allowedEvents: Type.Array(Type.Ref('AllowedEvent'), { description: 'The events the caller may send now.' }),
+    registrationNumber: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    notice: Type.Optional(Type.Ref('DeficiencyNotice')),
+    definitionHash: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Application' },
+);
 
-export const CreateApplicationBody = Type.Object(
+const ApplicationSummary = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    qualification: Type.String(),
+    procedure: Type.String(),
+    state: Type.String(),
+    version: Type.Integer(),
+    applicant: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'ApplicationSummary' },
+);
+
+const HistoryEvent = Type.Object(
+  {
+    seq: Type.Integer(),
+    type: Type.String(),
+    actor: Type.Object({ id: Type.String(), role: Type.String() }),
+    from: Type.Union([Type.String(), Type.Null()]),
+    to: Type.String(),
+    payload: Type.Record(Type.String(), Type.Unknown()),
+    occurredAt: Type.String({ format: 'date-time' }),
+    hash: Type.String(),
+    prevHash: Type.String(),
+  },
+  { $id: 'HistoryEvent' },
+);
+
+const CreateApplicationRequest = Type.Object(
   {
     data: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Application data; see the form schema.' })),
     submit: Type.Optional(Type.Boolean({ description: 'Submit at once; if refused, nothing is created.' })),
   },
-  { additionalProperties: false },
+  { $id: 'CreateApplicationRequest', additionalProperties: false },
 );
 
-export const EventBody = Type.Object(
+const EventRequest = Type.Object(
   {
     type: Type.String({ minLength: 1, maxLength: 64 }),
     comment: Type.Optional(Type.String({ maxLength: 4000 })),
@@ -101,19 +168,31 @@ export const EventBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  { $id: 'EventRequest', additionalProperties: false },
 );
 
-export const ApplicationSummary = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  qualification: Type.String(),
-  procedure: Type.String(),
-  state: Type.String(),
-  version: Type.Integer(),
-  applicant: Type.String(),
-  createdAt: Type.String({ format: 'date-time' }),
-  updatedAt: Type.String({ format: 'date-time' }),
-});
+const EditApplicationRequest = Type.Object(
+  { data: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON merge patch of the application data; null removes a field.' }) },
+  { $id: 'EditApplicationRequest', additionalProperties: false },
+);
+
+/** Every shared schema, for `app.addSchema`. */
+export const sharedSchemas = [
+  LocalizedText, Problem, ProcedureSummary, QualificationSummary, FeeLines, Qualification, ProcedureForm,
+  AllowedEvent, DeficiencyNotice, Application, ApplicationSummary, HistoryEvent,
+  CreateApplicationRequest, EventRequest, EditApplicationRequest,
+];
+
+export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+export const ProcedureParams = Type.Object({ q: Type.String({ maxLength: 64 }), p: Type.String({ maxLength: 64 }) });
+
+/** If-Match on state-changing requests: a missing one answers 428, a stale one 409. */
+export const IfMatchHeader = { 'if-match': Type.Optional(Type.String({ maxLength: 20, description: 'The ETag you read, e.g. "3". Required.' })) };
+
+/** Idempotency-Key on POSTs; its format is checked by the idempotency hook (IDEMPOTENCY_KEY_INVALID). */
+export const IdempotencyKeyHeader = {
+  'idempotency-key': Type.Optional(Type.String({ description: 'Makes a retry return the first response; keys are per caller and expire after 24 h.' })),
+};
 
 export const PageQuery = {
   cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page.' })),
@@ -121,7 +200,4 @@ export const PageQuery = {
   limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: 'Page size, 1 to 100 (default 20).' })),
 };
 
-export const EditApplicationBody = Type.Object(
-  { data: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON merge patch of the application data; null removes a field.' }) },
-  { additionalProperties: false },
-);
+export const ApplicationPage = Type.Object({ items: Type.Array(Type.Ref('ApplicationSummary')), nextCursor: Type.Union([Type.String(), Type.Null()]) });

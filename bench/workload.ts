@@ -3,7 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
   applyToRow,
-  canSeeApplication,
+  canReachApplication,
   createApplication,
   findApplicationRow,
   transitionStatement,
@@ -84,7 +84,7 @@ export async function engineTransition(outer: EngineDeps, applicationId: string)
     if (!row) throw new Error(`bench: application ${applicationId} vanished`);
     const step = stepFor(row.state);
     const actor = actorFor(step, row.applicant_id);
-    if (!canSeeApplication(actor, row)) throw new Error('bench: actor cannot see the application');
+    if (!canReachApplication(actor, row)) throw new Error('bench: actor cannot see the application');
     await applyToRow(deps, row, { applicationId: row.id, type: step.type, actor, expectedVersion: row.version, comment: step.comment });
   });
 }

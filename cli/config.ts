@@ -21,6 +21,8 @@ export interface Config {
   readonly workerIntervalMs: number;
   /** Requests per minute per IP and per verified caller. */
   readonly rateLimits: { readonly perIpPerMinute: number; readonly perCallerPerMinute: number };
+  /** The bearer token Prometheus sends to `/metrics`; unset → no `/metrics`. */
+  readonly metricsToken: string | undefined;
 }
 
 function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
@@ -30,6 +32,9 @@ function integer(name: string, text: string | undefined, fallback: number, min: 
   return n;
 }
 
+// Long enough not to be guessed, in the characters a bearer token may have (RFC 6750 b64token).
+const metricsTokenPattern = /^[A-Za-z0-9._~+/-]{32,512}=*$/;
+
 /** Parses the environment into a frozen Config. @throws ShikakuError CONFIG_INVALID */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL || undefined;
@@ -37,6 +42,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const issuer = env.SHIKAKU_TOKEN_ISSUER;
   const jwksFile = env.SHIKAKU_JWKS_FILE;
   if (Boolean(issuer) !== Boolean(jwksFile)) throw new ShikakuError('CONFIG_INVALID', 'set SHIKAKU_TOKEN_ISSUER and SHIKAKU_JWKS_FILE together');
+  const metricsToken = env.SHIKAKU_METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && !metricsTokenPattern.test(metricsToken)) {
+    throw new ShikakuError('CONFIG_INVALID', 'SHIKAKU_METRICS_TOKEN must be 32 to 512 characters of A-Z a-z 0-9 . _ ~ + / - (e.g. `openssl rand -hex 32`)');
+  }
   return Object.freeze({
     databaseUrl,
     dataDir: resolve(env.SHIKAKU_DATA_DIR || '.shikaku'),
@@ -51,5 +60,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perIpPerMinute: integer('SHIKAKU_RATE_LIMIT_PER_IP', env.SHIKAKU_RATE_LIMIT_PER_IP, 1200, 1, 100_000_000),
       perCallerPerMinute: integer('SHIKAKU_RATE_LIMIT_PER_CALLER', env.SHIKAKU_RATE_LIMIT_PER_CALLER, 600, 1, 100_000_000),
     }),
+    metricsToken,
   });
 }

@@ -8,7 +8,8 @@ import {
   ShikakuError,
   type LoadedQualification,
 } from '../../engine/index.ts';
-import { FeeLines, ProcedureParams, problemResponses, QualificationSummary } from '../schemas.ts';
+import { jsonResponse, problems, validated } from '../route-responses.ts';
+import { ProcedureParams } from '../schemas.ts';
 import type { ServerDeps } from '../server-deps.ts';
 
 function summary(q: LoadedQualification, today: string) {
@@ -36,7 +37,12 @@ export function registerQualificationRoutes(app: FastifyInstance, deps: ServerDe
   };
 
   app.get('/v1/qualifications', {
-    schema: { summary: 'List qualifications with each procedure\'s availability today', response: { 200: Type.Object({ today: Type.String(), items: Type.Array(QualificationSummary) }) } },
+    schema: {
+      tags: ['qualifications'],
+      operationId: 'listQualifications',
+      summary: 'List qualifications with each procedure\'s availability today',
+      response: { 200: jsonResponse('The qualifications', Type.Object({ today: Type.String({ description: 'Today in Japan time.' }), items: Type.Array(Type.Ref('QualificationSummary')) })), ...problems() },
+    },
   }, async () => {
     const today = japanDate(clock.now());
     return { today, items: [...definitions.qualifications.values()].map((q) => summary(q, today)) };
@@ -44,17 +50,11 @@ export function registerQualificationRoutes(app: FastifyInstance, deps: ServerDe
 
   app.get('/v1/qualifications/:q', {
     schema: {
+      tags: ['qualifications'],
+      operationId: 'getQualification',
+      summary: 'One qualification: its law, registration number format, certificate and fees',
       params: Type.Object({ q: Type.String({ maxLength: 64 }) }),
-      response: {
-        200: Type.Object({
-          ...QualificationSummary.properties,
-          law: Type.String(),
-          registrationNumber: Type.Object({ digits: Type.Union([Type.Integer(), Type.Null()]), prefix: Type.Optional(Type.String()), display: Type.String() }),
-          certificate: Type.Object({ title: Type.String(), front: Type.Array(Type.String()), photo: Type.Boolean(), back: Type.Array(Type.String()) }),
-          fees: Type.Record(Type.String(), FeeLines),
-        }),
-        ...problemResponses,
-      },
+      response: { 200: jsonResponse('The qualification', Type.Ref('Qualification')), ...problems(validated, 'QUALIFICATION_NOT_FOUND') },
     },
   }, async (request) => {
     const q = find((request.params as { q: string }).q);
@@ -70,19 +70,11 @@ export function registerQualificationRoutes(app: FastifyInstance, deps: ServerDe
 
   app.get('/v1/qualifications/:q/procedures/:p/form', {
     schema: {
+      tags: ['qualifications'],
+      operationId: 'getProcedureForm',
+      summary: 'The form of a procedure: JSON Schema of the application data, attachments and a fee preview',
       params: ProcedureParams,
-      response: {
-        200: Type.Object({
-          qualification: Type.String(),
-          procedure: Type.String(),
-          title: Type.Object({ ja: Type.String(), en: Type.Optional(Type.String()) }),
-          available: Type.Boolean(),
-          from: Type.Union([Type.String(), Type.Null()]),
-          schema: Type.Record(Type.String(), Type.Unknown()),
-          fees: FeeLines,
-        }),
-        ...problemResponses,
-      },
+      response: { 200: jsonResponse('The form', Type.Ref('ProcedureForm')), ...problems(validated, 'QUALIFICATION_NOT_FOUND', 'PROCEDURE_NOT_FOUND') },
     },
   }, async (request) => {
     const { q: qid, p } = request.params as { q: string; p: string };

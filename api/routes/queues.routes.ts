@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { countByState, listApplications, ShikakuError, type ApplicationRow } from '../../engine/index.ts';
-import type { ActorOf } from '../request-actor.ts';
-import { ApplicationSummary, PageQuery, problemResponses } from '../schemas.ts';
+import { requireRole, type ActorOf } from '../request-actor.ts';
+import { authenticated, bearerSecurity, jsonResponse, problems, validated } from '../route-responses.ts';
+import { ApplicationPage, PageQuery } from '../schemas.ts';
 import type { ServerDeps } from '../server-deps.ts';
 
 const summary = (row: ApplicationRow) => ({
@@ -22,13 +23,16 @@ export function registerQueueRoutes(app: FastifyInstance, deps: ServerDeps, acto
 
   app.get('/v1/me/applications', {
     schema: {
+      tags: ['me'],
+      operationId: 'listMyApplications',
       summary: 'My applications, newest first',
+      security: bearerSecurity,
       querystring: Type.Object(PageQuery, { additionalProperties: false }),
-      response: { 200: Type.Object({ items: Type.Array(ApplicationSummary), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses },
+      response: { 200: jsonResponse('A page of applications', ApplicationPage), ...problems(authenticated, validated, 'AUTH_FORBIDDEN') },
     },
   }, async (request) => {
     const actor = await actorOf(request);
-    if (actor.role !== 'applicant') throw new ShikakuError('AUTH_FORBIDDEN', 'only applicants have their own applications');
+    requireRole(actor, ['applicant'], 'only applicants have their own applications');
     const q = request.query as { cursor?: string; limit?: string };
     const page = await listApplications(db, { applicantId: actor.id }, { limit: Number(q.limit ?? 20), cursor: q.cursor, newestFirst: true });
     return { items: page.items.map(summary), nextCursor: page.nextCursor };
@@ -36,6 +40,9 @@ export function registerQueueRoutes(app: FastifyInstance, deps: ServerDeps, acto
 
   app.get('/v1/review/applications', {
     schema: {
+      tags: ['review'],
+      operationId: 'listReviewQueue',
+      security: bearerSecurity,
       summary: "The review queue of the caller's registrar, oldest first, with counts per state",
       querystring: Type.Object(
         {
@@ -47,20 +54,21 @@ export function registerQueueRoutes(app: FastifyInstance, deps: ServerDeps, acto
         { additionalProperties: false },
       ),
       response: {
-        200: Type.Object({
-          items: Type.Array(ApplicationSummary),
-          nextCursor: Type.Union([Type.String(), Type.Null()]),
-          counts: Type.Record(Type.String(), Type.Integer(), { description: 'Applications per state under the same qualification/procedure filter.' }),
-        }),
-        ...problemResponses,
+        200: jsonResponse(
+          'A page of the queue',
+          Type.Object({
+            ...ApplicationPage.properties,
+            counts: Type.Record(Type.String(), Type.Integer(), { description: 'Applications per state under the same qualification/procedure filter.' }),
+          }),
+        ),
+        ...problems(authenticated, validated, 'AUTH_FORBIDDEN'),
       },
     },
   }, async (request) => {
     const actor = await actorOf(request);
-    if ((actor.role !== 'reviewer' && actor.role !== 'registrar-admin') || !actor.registrar) {
-      request.log.warn({ security: 'access-denied', actor: actor.id, role: actor.role, resource: 'review-queue', reason: 'not registrar staff' }, 'access denied');
-      throw new ShikakuError('AUTH_FORBIDDEN', 'only registrar staff have a review queue');
-    }
+    requireRole(actor, ['reviewer', 'registrar-admin'], 'only registrar staff have a review queue');
+    // Staff tokens always name a registrar (authenticate.ts); without one there is no queue to show.
+    if (!actor.registrar) throw new ShikakuError('AUTH_FORBIDDEN', 'only registrar staff have a review queue');
     const q = request.query as { qualification?: string; procedure?: string; state?: string; cursor?: string; limit?: string };
     const filter = { registrarId: actor.registrar, qualificationId: q.qualification, procedure: q.procedure, state: q.state };
     const [page, counts] = await Promise.all([listApplications(db, filter, { limit: Number(q.limit ?? 20), cursor: q.cursor }), countByState(db, filter)]);

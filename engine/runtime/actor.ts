@@ -10,19 +10,38 @@ export interface Actor {
 
 export const timerActor: Actor = { id: 'system:timer', role: 'system' };
 
-/** Whether `actor` may see an application; others get a not-found, so existence never leaks. */
-export function canSeeApplication(actor: Actor, application: { applicant_id: string; registrar_id: string }): boolean {
-  switch (actor.role) {
-    case 'applicant':
+/**
+ * Which applications each role reaches (`own`: the applicant's; `registrar`: the staff member's
+ * registrar's; `all`; `none`) and whether it may read them. Which events a role sends is the
+ * procedure's business (its transitions' `roles`); this table only bounds the applications.
+ */
+export const applicationAccess = {
+  applicant: { reach: 'own', read: true },
+  reviewer: { reach: 'registrar', read: true },
+  'registrar-admin': { reach: 'registrar', read: true },
+  // The payment provider confirms fees on any registrar's application, but never reads applicants' data.
+  payment: { reach: 'all', read: false },
+  // Nothing until the resident-registry linkage issue defines its own routes.
+  linkage: { reach: 'none', read: false },
+  // Operators run the platform; they are no party to an application, so they do not read one (least privilege, APPI).
+  admin: { reach: 'none', read: false },
+  system: { reach: 'all', read: true },
+} as const satisfies Record<Role, { reach: 'own' | 'registrar' | 'all' | 'none'; read: boolean }>;
+
+/**
+ * Whether `actor` may act on (and, with `applicationAccess[role].read`, read) this application.
+ * Callers answer not-found when false, so existence never leaks. Pure.
+ */
+export function canReachApplication(actor: Actor, application: { applicant_id: string; registrar_id: string }): boolean {
+  const { reach } = applicationAccess[actor.role];
+  switch (reach) {
+    case 'own':
       return application.applicant_id === actor.id;
-    case 'reviewer':
-    case 'registrar-admin':
-      return actor.registrar === application.registrar_id;
-    case 'admin':
-    case 'payment':
-    case 'system':
+    case 'registrar':
+      return actor.registrar !== undefined && actor.registrar === application.registrar_id;
+    case 'all':
       return true;
-    case 'linkage':
+    case 'none':
       return false;
   }
 }

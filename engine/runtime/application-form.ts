@@ -94,3 +94,24 @@ export function validateApplicationData(procedure: CompiledProcedure, data: unkn
     message: e.keyword === 'additionalProperties' ? 'unknown field' : (e.message ?? 'invalid'),
   }));
 }
+
+const escapePointer = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
+
+/**
+ * The keys a merge patch removes (`null`) that the form does not have. The merged data is validated
+ * anyway, but a removed key leaves no trace in it, so without this a patch could name any field.
+ * Pure. @returns `{path, message}` problems; empty when every removed key is a field.
+ */
+export function unknownRemovals(procedure: CompiledProcedure, patch: Readonly<Record<string, unknown>>): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  const walk = (schema: Record<string, unknown>, value: Readonly<Record<string, unknown>>, path: string) => {
+    const properties = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
+    for (const [key, v] of Object.entries(value)) {
+      const field = Object.hasOwn(properties, key) ? properties[key] : undefined;
+      if (!field && v === null) problems.push({ path: `${path}/${escapePointer(key)}`, message: 'unknown field' });
+      else if (field?.type === 'object' && typeof v === 'object' && v !== null && !Array.isArray(v)) walk(field, v as Record<string, unknown>, `${path}/${escapePointer(key)}`);
+    }
+  };
+  walk(applicationDataSchema(procedure.spec), patch, '');
+  return problems;
+}

@@ -1,6 +1,6 @@
 import { ShikakuError } from '../errors.ts';
 import type { Actor } from './actor.ts';
-import { validateApplicationData } from './application-form.ts';
+import { unknownRemovals, validateApplicationData } from './application-form.ts';
 import type { ApplicationRow } from './applications.repository.ts';
 import type { EngineDeps } from './engine-deps.ts';
 import { hashEvent } from './event-hash.ts';
@@ -39,7 +39,7 @@ export async function editApplication(
     throw new ShikakuError('APPLICATION_NOT_EDITABLE', `the application cannot be edited in state \`${row.state}\``, { state: row.state });
   }
   const data = mergePatch(row.data, command.patch);
-  const errors = validateApplicationData(procedure, data);
+  const errors = [...unknownRemovals(procedure, command.patch), ...validateApplicationData(procedure, data)];
   if (errors.length > 0) throw new ShikakuError('APPLICATION_DATA_INVALID', 'the application data is not valid', { errors });
   const now = deps.clock.now();
   const payload = { changed: Object.keys(command.patch).sort() };
