@@ -1,5 +1,6 @@
-import type { EngineDeps } from '../engine/index.ts';
+import type { DefinitionsReloader, EngineDeps } from '../engine/index.ts';
 import type { Authenticate } from './authenticate.ts';
+import type { Metrics } from './metrics.plugin.ts';
 import type { RateLimits } from './rate-limits.plugin.ts';
 
 /** What `buildServer` needs; everything is injected, nothing read from the environment. */
@@ -14,4 +15,12 @@ export interface ServerDeps {
   readonly bodyLimit?: number;
   /** Default: 1,200 requests a minute per IP, 600 per caller. */
   readonly rateLimits?: RateLimits;
+  /**
+   * Serves `/metrics` to `Authorization: Bearer <token>` and records into `collector`; without it there
+   * is no `/metrics`. The server counts its own transitions; hand `collector.countTransition` to an
+   * in-process worker's engine as `onTransition` so timer events count too.
+   */
+  readonly metrics?: { readonly token: string; readonly collector: Metrics };
+  /** Re-reads the definitions folder for `POST /v1/admin/definitions/reload`; without it the route answers 404. */
+  readonly reloader?: DefinitionsReloader;
 }

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadDevIssuer } from '../api/dev-issuer.ts';
 import { formatProblem, loadDefinitions, migrateToLatest, openDatabase, ShikakuError, type Role } from '../engine/index.ts';
 import { loadConfig, type Config } from './config.ts';
+import { definitionsCommand } from './definitions-commands.ts';
 import { mermaidDiagram } from './mermaid-diagram.ts';
 import { loadDefinitionStore, serve, work } from './start.ts';
 import { devIssuerKeyFile } from './trusted-issuers.ts';
@@ -94,6 +95,8 @@ program
     if (!procedure) throw new ShikakuError('PROCEDURE_NOT_FOUND', `no procedure ${q}/${p}`);
     process.stdout.write(mermaidDiagram(procedure));
   });
+
+program.addCommand(definitionsCommand(() => config()));
 
 try {
   await program.parseAsync();

@@ -2,7 +2,9 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { createAuthenticator } from '../api/authenticate.ts';
 import { buildServer } from '../api/build-server.ts';
+import { createMetrics } from '../api/metrics.plugin.ts';
 import {
+  createDefinitionsReloader,
   DefinitionStore,
   formatProblem,
   loadDefinitions,
@@ -32,7 +34,8 @@ export async function openEngine(config: Config, definitions: DefinitionStore): 
   try {
     await migrateToLatest(database.db);
     const engine: EngineDeps = { db: database.db, definitions, clock: systemClock };
-    await definitions.persist(database.db, systemClock.now());
+    const reused = await definitions.persist(database.db, systemClock.now());
+    if (reused.length > 0) throw new ShikakuError('DEFINITIONS_INVALID', `${reused.length} definition problem(s):\n${reused.map(formatProblem).join('\n')}`);
     return { engine, database };
   } catch (error) {
     await database.close();
@@ -46,14 +49,20 @@ export async function serve(config: Config, options: { worker: boolean }): Promi
   const definitions = await loadDefinitionStore(config);
   const issuers = await trustedIssuers(config);
   const { engine, database } = await openEngine(config, definitions);
+  const reloader = createDefinitionsReloader(engine, config.definitionsDir);
+  const metrics = config.metricsToken ? { token: config.metricsToken, collector: createMetrics() } : undefined;
   const app = await buildServer({
     engine,
     authenticate: createAuthenticator(issuers),
     ready: async () => (await sql`SELECT 1`.execute(engine.db), true),
     logger: { level: config.logLevel },
     rateLimits: config.rateLimits,
+    reloader,
+    ...(metrics ? { metrics } : {}),
   });
-  const worker = options.worker ? startWorker(engine, { intervalMs: config.workerIntervalMs, onError: (err) => logger.error({ err }, 'worker round failed') }) : undefined;
+  // The server counts the events it applies; the worker's timer events go into the same registry.
+  const workerEngine: EngineDeps = metrics ? { ...engine, onTransition: metrics.collector.countTransition } : engine;
+  const worker = options.worker ? startWorker(workerEngine, { intervalMs: config.workerIntervalMs, onError: (err) => logger.error({ err }, 'worker round failed') }) : undefined;
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -66,6 +75,11 @@ export async function serve(config: Config, options: { worker: boolean }): Promi
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  // SIGHUP re-reads the definitions folder: valid files go live, invalid ones are logged and refused.
+  process.on('SIGHUP', () => void reloader.reload().then(
+    (r) => logger[r.problems.length > 0 ? 'warn' : 'info']({ applied: r.applied, problems: r.problems.map(formatProblem) }, 'definitions reloaded'),
+    (err: unknown) => logger.error({ err }, 'definitions reload failed'),
+  ));
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {

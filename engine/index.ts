@@ -8,14 +8,15 @@ export { loadDefinitions, type LoadResult, type LoadedQualification } from './de
 export type { ProcedureSpec } from './definitions/procedure-spec.ts';
 export { formatRegistrationNumber } from './registration-number.ts';
 export { errorCatalogue, ShikakuError, type ErrorCode } from './errors.ts';
-export { canSeeApplication, type Actor } from './runtime/actor.ts';
-export { allowedEvents, type AllowedEvent } from './runtime/allowed-events.ts';
+export { applicationAccess, canReachApplication, type Actor } from './runtime/actor.ts';
+export { allowedEvents, roleMaySend, type AllowedEvent } from './runtime/allowed-events.ts';
 export { applicationDataSchema, validateApplicationData } from './runtime/application-form.ts';
-export { procedureAvailability, type Availability } from './runtime/availability.ts';
+export { availabilityMessage, plannedStart, procedureAvailability, type Availability, type PlannedStart } from './runtime/availability.ts';
 export { createApplication, type CreateApplicationCommand } from './runtime/create-application.ts';
 export type { Database } from './runtime/database-schema.ts';
 export { editApplication, mergePatch } from './runtime/edit-application.ts';
-export { DefinitionStore } from './runtime/definition-store.ts';
+export { definitionContentHash, DefinitionStore, type QualificationVersion } from './runtime/definition-store.ts';
+export { createDefinitionsReloader, reloadDefinitions, type DefinitionsReloader, type ReloadResult } from './runtime/reload-definitions.ts';
 export { withConnection, type EngineDeps } from './runtime/engine-deps.ts';
 export { GENESIS_HASH, hashEvent } from './runtime/event-hash.ts';
 export { feePreview, type FeePreview } from './runtime/fees.ts';
@@ -31,3 +32,5 @@ export { applyToRow, sendEvent, type SendEventCommand } from './runtime/send-eve
 export { isAddressed, type DeficiencyNotice } from './runtime/deficiency-notice.ts';
 export { defaultOutboxHandlers, startWorker } from './runtime/worker.ts';
 export { transitionStatement, type TransitionWrite } from './runtime/write-transition.ts';
+export { diffDefinitions, formatChange, type DefinitionChange } from './definitions/diff-definitions.ts';
+export { migrateApplications, type MigrateCommand, type MigrationResult } from './runtime/migrate-applications.ts';

@@ -23,7 +23,8 @@ function codeFor(error: ErrorObject, path: YamlPath): DefinitionProblemCode {
   if (error.keyword === 'required') return error.params.missingProperty === 'roles' ? 'DEFINITION_EVENT_NO_ROLE' : 'DEFINITION_MISSING_KEY';
   if (last === 'roles' && error.keyword === 'minItems') return 'DEFINITION_EVENT_NO_ROLE';
   if (last === 'amount' && path.includes('fees')) return 'DEFINITION_BAD_FEE';
-  if ((last === 'from' || last === 'effectiveFrom') && error.keyword !== 'additionalProperties') return 'DEFINITION_BAD_DATE';
+  if ((last === 'from' || last === 'effectiveFrom' || last === 'opens' || last === 'closes') && error.keyword !== 'additionalProperties') return 'DEFINITION_BAD_DATE';
+  if (path.includes('renewal') && (last === 'every' || last === 'opensBefore' || last === 'closesBefore') && error.keyword === 'pattern') return 'DEFINITION_BAD_DURATION';
   return 'DEFINITION_INVALID_VALUE';
 }
 
@@ -64,6 +65,8 @@ export function checkSchema(source: YamlSource, schema: TSchema): DefinitionProb
       // A union of literals (roles, item names): name the choices instead of "must be equal to constant".
       const allowed = (validate.errors ?? []).filter((e) => e.keyword === 'const' && e.instancePath === error.instancePath).map((e) => String(e.params.allowedValue));
       problems.push(source.problem(path, code, `\`${String(error.data)}\` is not allowed`, didYouMean(String(error.data), allowed)));
+    } else if (code === 'DEFINITION_BAD_DURATION') {
+      problems.push(source.problem(path, code, `\`${String(error.data)}\` is not an ISO 8601 duration`, 'write e.g. P5Y, P90D or P6M'));
     } else {
       const hint = (error.parentSchema as { description?: string } | undefined)?.description;
       problems.push(source.problem(path, code, error.message ?? 'invalid value', hint));

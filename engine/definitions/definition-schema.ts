@@ -8,6 +8,7 @@ import Type, { type Static, type TSchema } from 'typebox';
 const camelKey = '^[a-z][A-Za-z0-9]*$';
 const kebabKey = '^[a-z][a-z0-9]*(-[a-z0-9]+)*$';
 const isoDate = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
+const isoDuration = '^P(?!$)([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?(T(?!$)([0-9]+H)?([0-9]+M)?([0-9]+S)?)?$';
 
 const strict = { additionalProperties: false } as const;
 
@@ -68,14 +69,14 @@ export const Timer = Type.Object(
 const stateProperties = {
   title: Type.Optional(LocalizedText),
   editable: Type.Optional(Type.Boolean({ description: 'The applicant may edit data in this state.' })),
-  final: Type.Optional(Type.Boolean()),
+  final: Type.Optional(Type.Boolean({ description: 'The application ends here.' })),
   outcome: Type.Optional(
     Type.Union([Type.Literal('completed'), Type.Literal('rejected'), Type.Literal('withdrawn')], {
       description: 'How a final state ends the application.',
     }),
   ),
   entry: Type.Optional(Type.Array(LibraryRef, { description: 'Actions run on entering the state.' })),
-  timers: Type.Optional(Type.Array(Timer)),
+  timers: Type.Optional(Type.Array(Timer, { description: 'Durable timers armed on entering the state.' })),
   on: Type.Optional(
     Type.Record(Type.String({ pattern: camelKey }), Type.Union([Transition, Type.Array(Transition, { minItems: 1 })]), {
       description: 'Events accepted in this state; a list is tried in order, the first whose guards hold wins.',
@@ -87,7 +88,7 @@ export const State = Type.Object(stateProperties, { ...strict, description: 'A s
 
 export const Field = Type.Object(
   {
-    key: Type.String({ pattern: camelKey }),
+    key: Type.String({ pattern: camelKey, description: 'Name in the application data (camelCase).' }),
     type: Type.Union([
       Type.Literal('string'),
       Type.Literal('text'),
@@ -99,14 +100,14 @@ export const Field = Type.Object(
       Type.Literal('phone'),
       Type.Literal('postalCode'),
       Type.Literal('registrationNumber'),
-    ]),
+    ], { description: 'Value type; the form schema a portal renders follows it.' }),
     label: LocalizedText,
     help: Type.Optional(LocalizedText),
-    required: Type.Optional(Type.Boolean()),
+    required: Type.Optional(Type.Boolean({ description: 'Must be given before submitting.' })),
     requiredWhen: Type.Optional(
       Type.Object({ field: Type.String({ pattern: camelKey }), equals: Type.String() }, { ...strict, description: 'Required only when another field has this value.' }),
     ),
-    maxLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
+    maxLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Longest accepted text, in characters.' })),
     values: Type.Optional(
       Type.Array(Type.Object({ value: Type.String({ minLength: 1 }), label: LocalizedText }, strict), {
         minItems: 1,
@@ -119,9 +120,9 @@ export const Field = Type.Object(
 
 export const Attachment = Type.Object(
   {
-    key: Type.String({ pattern: camelKey }),
+    key: Type.String({ pattern: camelKey, description: 'Name under `attachments` in the application data.' }),
     label: LocalizedText,
-    required: Type.Optional(Type.Boolean()),
+    required: Type.Optional(Type.Boolean({ description: 'Must be attached before submitting (unless omittedBy applies).' })),
     omittedBy: Type.Optional(
       Type.Union([Type.Literal('juki'), Type.Literal('koseki')], {
         description: 'Not uploaded when the resident registry (juki) or family registry (koseki) linkage supplies it.',
@@ -165,11 +166,70 @@ export const ProcedureOffer = Type.Object(
       }),
     ),
     fields: Type.Optional(Type.Array(Field, { description: 'Added to the template\'s fields.' })),
-    attachments: Type.Optional(Type.Array(Attachment)),
-    fees: Type.Optional(Type.Array(FeeLine)),
-    states: Type.Optional(Type.Record(Type.String({ pattern: camelKey }), PartialState)),
+    attachments: Type.Optional(Type.Array(Attachment, { description: 'Added to the template\'s attachments.' })),
+    fees: Type.Optional(Type.Array(FeeLine, { description: 'Fee lines; 手数料 and 登録免許税 are separate lines.' })),
+    window: Type.Optional(
+      Type.Union(
+        [
+          Type.Object(
+            {
+              opens: Type.String({ pattern: isoDate, description: 'First day applications are accepted (Japan time).' }),
+              closes: Type.String({ pattern: isoDate, description: 'Last day applications are accepted (Japan time).' }),
+            },
+            strict,
+          ),
+          Type.Null(),
+        ],
+        { description: 'Application window (e.g. of an exam); null = not announced, so nothing can be submitted.' },
+      ),
+    ),
+    states: Type.Optional(Type.Record(Type.String({ pattern: camelKey }), PartialState, { description: 'Overrides or extra states (e.g. a second review stage).' })),
   },
   { ...strict, description: 'A procedure this qualification offers.' },
+);
+
+export const Renewal = Type.Object(
+  {
+    of: Type.Union([Type.Literal('registration'), Type.Literal('card')], {
+      description: '`registration`: the registration itself expires (and lapses unless renewed); `card`: only the card (e.g. 介護支援専門員証) does.',
+    }),
+    every: Type.String({ pattern: isoDuration, description: 'Validity from registration or the last renewal, e.g. P5Y.' }),
+    window: Type.Optional(
+      Type.Object(
+        {
+          opensBefore: Type.String({ pattern: isoDuration, description: 'How long before expiry renewal opens, e.g. P90D.' }),
+          closesBefore: Type.String({ pattern: isoDuration, description: 'How long before expiry renewal closes, e.g. P30D (P0D = on the expiry date).' }),
+        },
+        { ...strict, description: 'When a renewal may be applied for; omitted = any time before expiry.' },
+      ),
+    ),
+    note: Type.Optional(LocalizedText),
+  },
+  { ...strict, description: 'A law\'s renewal rule (更新制).' },
+);
+
+export const Variants = Type.Object(
+  {
+    label: LocalizedText,
+    total: Type.Optional(Type.Integer({ minimum: 1, description: 'How many kinds the law or the seed counts (e.g. 技能士 131), listed or not.' })),
+    items: Type.Array(
+      Type.Object(
+        { id: Type.String({ pattern: kebabKey }), name: LocalizedText },
+        { ...strict, description: 'One kind; applications choose it as `variant`.' },
+      ),
+      { minItems: 1 },
+    ),
+    note: Type.Optional(LocalizedText),
+  },
+  { ...strict, description: 'Kinds of a family qualification (技能士の職種, 免許の種類, ...); one register per kind.' },
+);
+
+export const PlannedOnline = Type.Object(
+  {
+    fiscalYear: Type.Integer({ minimum: 2024, maximum: 2100, description: 'Japanese fiscal year (April to March), e.g. 2025 for 令和7年度.' }),
+    orLater: Type.Optional(Type.Boolean({ description: 'The seed only says "from this fiscal year on" (以降).' })),
+  },
+  { ...strict, description: 'Announced online start when no date is set.' },
 );
 
 export const CertificateItem = Type.Union([
@@ -183,21 +243,26 @@ export const CertificateItem = Type.Union([
   Type.Literal('issuer'),
   Type.Literal('honseki'),
   Type.Literal('expiresOn'),
+  Type.Literal('variant'),
 ]);
 
 export const Qualification = Type.Object(
   {
     id: Type.String({ pattern: kebabKey, description: 'Equals the file name without .yaml.' }),
+    version: Type.Optional(Type.Integer({ minimum: 1, description: 'Raise it when the rules change; every version loaded is kept (default 1).' })),
+    effectiveFrom: Type.Optional(
+      Type.String({ pattern: isoDate, description: 'Date (Japan time) from which new applications use this version; until then the previous version stays in force.' }),
+    ),
     name: LocalizedText,
     law: Type.String({ minLength: 1, description: 'Governing law.' }),
     registrar: Type.Object(
-      { id: Type.String({ pattern: kebabKey }), name: LocalizedText },
+      { id: Type.String({ pattern: kebabKey, description: 'Stable id; staff tokens carry it as `registrar`.' }), name: LocalizedText },
       { ...strict, description: 'The body that keeps the register (資格管理者).' },
     ),
     registrationNumber: Type.Object(
       {
         digits: Type.Union([Type.Integer({ minimum: 1, maximum: 12 }), Type.Null()], { description: 'Zero-padded width; null when unknown.' }),
-        prefix: Type.Optional(Type.String({ maxLength: 8 })),
+        prefix: Type.Optional(Type.String({ maxLength: 8, description: 'Printed before the digits, e.g. a letter.' })),
         display: Type.String({ minLength: 1, description: 'Printed form; must contain {number} once, e.g. 第{number}号.' }),
       },
       { ...strict, description: 'Declared format of registration numbers; never a regular expression.' },
@@ -205,22 +270,23 @@ export const Qualification = Type.Object(
     online: Type.Object(
       {
         from: Type.Union([Type.String({ pattern: isoDate }), Type.Null()], { description: 'Date online procedures open (Japan time); null = not yet scheduled.' }),
+        planned: Type.Optional(PlannedOnline),
         note: Type.Optional(LocalizedText),
       },
-      strict,
+      { ...strict, description: 'When procedures open online (マイナポータル).' },
     ),
-    procedures: Type.Record(Type.String({ pattern: kebabKey }), ProcedureOffer, { minProperties: 1 }),
+    procedures: Type.Record(Type.String({ pattern: kebabKey }), ProcedureOffer, { minProperties: 1, description: 'The procedures offered, by name (registration, change, reissue, ...).' }),
     certificate: Type.Object(
       {
-        title: Type.String({ minLength: 1 }),
-        front: Type.Array(CertificateItem, { uniqueItems: true }),
-        photo: Type.Boolean(),
-        back: Type.Array(CertificateItem, { uniqueItems: true }),
+        title: Type.String({ minLength: 1, description: 'Printed title, e.g. 介護福祉士登録証.' }),
+        front: Type.Array(CertificateItem, { uniqueItems: true, description: 'Items on the front page, in order.' }),
+        photo: Type.Boolean({ description: 'Whether the holder\'s photo is printed (item ⑧).' }),
+        back: Type.Array(CertificateItem, { uniqueItems: true, description: 'Other items, on the back page (item ⑨).' }),
       },
       { ...strict, description: 'Items printed on the デジタル資格者証 (seed items ①–⑨).' },
     ),
-    renewal: Type.Optional(Type.Null()),
-    variants: Type.Optional(Type.Null()),
+    renewal: Type.Optional(Type.Union([Renewal, Type.Null()], { description: 'null = the law has no renewal.' })),
+    variants: Type.Optional(Type.Union([Variants, Type.Null()])),
   },
   { ...strict, $id: 'https://shikaku.dev/schema/qualification.schema.json', title: 'Shikaku qualification definition' },
 );
@@ -236,6 +302,8 @@ export type FeeLine = Static<typeof FeeLine>;
 export type ProcedureTemplate = Static<typeof ProcedureTemplate>;
 export type ProcedureOffer = Static<typeof ProcedureOffer>;
 export type Qualification = Static<typeof Qualification>;
+export type RenewalRule = Static<typeof Renewal>;
+export type VariantsConfig = Static<typeof Variants>;
 
 /** Schemas written to definitions/schema/, by file name. */
 export const editorSchemas: Record<string, TSchema> = {

@@ -1,13 +1,15 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { isCalendarDate } from '../clock.ts';
+import { addIsoDuration, parseIsoDuration } from '../iso-duration.ts';
 import { compileProcedure, type CompiledProcedure } from '../compile/compile-procedure.ts';
 import { checkProcedure } from './check-procedure.ts';
 import { checkSchema } from './check-schema.ts';
-import { ProcedureTemplate, Qualification, type Qualification as QualificationType } from './definition-schema.ts';
+import { ProcedureTemplate, Qualification, type FieldConfig, type Qualification as QualificationType, type VariantsConfig } from './definition-schema.ts';
 import type { DefinitionProblem } from './definition-problem.ts';
 import { didYouMean } from './did-you-mean.ts';
 import type { ProcedureSpec } from './procedure-spec.ts';
+import { pruneFeePaths } from './prune-fee-paths.ts';
 import { resolveProcedure, templateProcedure, type TemplateFile } from './resolve-procedure.ts';
 import { parseYamlSource, type YamlSource } from './yaml-source.ts';
 
@@ -81,13 +83,21 @@ export async function loadDefinitions(dir: string): Promise<LoadResult> {
         else problems.push(source.problem(['procedures', kind, 'template'], 'DEFINITION_UNKNOWN_TEMPLATE', `unknown template \`${offer.template}\``, didYouMean(offer.template, [...templates.keys()])));
         continue;
       }
-      const resolved = resolveProcedure(t, kind, offer, source);
+      const raw = withVariantField(resolveProcedure(t, kind, offer, source), q.variants);
+      const resolved = { ...raw, procedure: pruneFeePaths(raw.procedure) };
       // Only valid templates get here, so a problem located in the template was caused by this file's overrides.
       for (const p of checkProcedure(resolved.procedure, resolved.locate)) {
         problems.push(p.file === source.file ? p : source.problem(['procedures', kind, 'states'], p.code, `${p.message} after this qualification's overrides`, p.hint));
       }
       pending.push({
-        qualification: { id: q.id, name: q.name, registrar: q.registrar, registrationNumber: q.registrationNumber },
+        qualification: {
+          id: q.id,
+          name: q.name,
+          registrar: q.registrar,
+          registrationNumber: q.registrationNumber,
+          ...(q.variants ? { variants: q.variants } : {}),
+          ...(q.renewal ? { renewal: q.renewal } : {}),
+        },
         procedure: resolved.procedure,
       });
     }
@@ -118,6 +128,22 @@ async function loadTemplate(path: string, name: string, problems: DefinitionProb
   return templateProblems.length === 0 ? t : undefined;
 }
 
+/**
+ * A family qualification's applications say which kind they concern: a required `variant` field
+ * listing the kinds, appended after the others (so problems in declared fields keep their places).
+ */
+function withVariantField<T extends { procedure: ProcedureSpec['procedure'] }>(resolved: T, variants: VariantsConfig | null | undefined): T {
+  if (!variants || resolved.procedure.fields.some((f) => f.key === 'variant')) return resolved;
+  const field: FieldConfig = {
+    key: 'variant',
+    type: 'enum',
+    required: true,
+    label: variants.label,
+    values: variants.items.map((v) => ({ value: v.id, label: v.name })),
+  };
+  return { ...resolved, procedure: { ...resolved.procedure, fields: [...resolved.procedure.fields, field] } };
+}
+
 function dedupe(problems: DefinitionProblem[]): DefinitionProblem[] {
   const seen = new Set<string>();
   return problems.filter((p) => {
@@ -132,8 +158,35 @@ function checkQualificationFacts(source: YamlSource, q: QualificationType): Defi
   const badDate = (path: (string | number)[], value: string) =>
     problems.push(source.problem(path, 'DEFINITION_BAD_DATE', `\`${value}\` is not a calendar date`, 'write YYYY-MM-DD, Japan time'));
   if (q.online.from !== null && !isCalendarDate(q.online.from)) badDate(['online', 'from'], q.online.from);
+  if (q.online.from !== null && q.online.planned) {
+    problems.push(source.problem(['online', 'planned'], 'DEFINITION_INVALID_VALUE', 'online.planned is for qualifications without a date, but online.from is set', 'remove online.planned, or set online.from: null'));
+  }
+  if (q.effectiveFrom !== undefined && !isCalendarDate(q.effectiveFrom)) badDate(['effectiveFrom'], q.effectiveFrom);
+  if (q.renewal?.window) {
+    const { opensBefore, closesBefore } = q.renewal.window;
+    const probe = new Date('2000-01-01T00:00:00Z');
+    const opens = addIsoDuration(probe, parseIsoDuration(opensBefore)!).getTime();
+    const closes = addIsoDuration(probe, parseIsoDuration(closesBefore)!).getTime();
+    if (opens <= closes) {
+      problems.push(source.problem(['renewal', 'window'], 'DEFINITION_INVALID_VALUE', `renewal opens ${opensBefore} before expiry but closes ${closesBefore} before it`, 'opensBefore must be longer than closesBefore, e.g. P90D and P30D'));
+    }
+  }
+  const variantIds = new Set<string>();
+  for (const [i, v] of (q.variants?.items ?? []).entries()) {
+    if (variantIds.has(v.id)) problems.push(source.problem(['variants', 'items', i, 'id'], 'DEFINITION_DUPLICATE_ITEM', `variant \`${v.id}\` appears twice`, 'one item per kind'));
+    variantIds.add(v.id);
+  }
+  if (q.variants?.total !== undefined && q.variants.items.length > q.variants.total) {
+    problems.push(source.problem(['variants', 'total'], 'DEFINITION_INVALID_VALUE', `${q.variants.items.length} variants are listed but total says ${q.variants.total}`, 'raise total or remove items'));
+  }
   for (const [kind, offer] of Object.entries(q.procedures)) {
     if (typeof offer.from === 'string' && !isCalendarDate(offer.from)) badDate(['procedures', kind, 'from'], offer.from);
+    if (offer.window) {
+      const { opens, closes } = offer.window;
+      if (!isCalendarDate(opens)) badDate(['procedures', kind, 'window', 'opens'], opens);
+      else if (!isCalendarDate(closes)) badDate(['procedures', kind, 'window', 'closes'], closes);
+      else if (closes < opens) problems.push(source.problem(['procedures', kind, 'window'], 'DEFINITION_BAD_DATE', `the window closes (${closes}) before it opens (${opens})`, 'swap opens and closes'));
+    }
     const feeKinds = new Set<string>();
     for (const [i, fee] of (offer.fees ?? []).entries()) {
       if (feeKinds.has(fee.kind)) problems.push(source.problem(['procedures', kind, 'fees', i, 'kind'], 'DEFINITION_DUPLICATE_ITEM', `fee kind \`${fee.kind}\` appears twice`, 'one line per fee kind'));

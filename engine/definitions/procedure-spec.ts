@@ -1,4 +1,4 @@
-import type { AttachmentConfig, FeeLine, FieldConfig, LocalizedText, StateConfig } from './definition-schema.ts';
+import type { AttachmentConfig, FeeLine, FieldConfig, LocalizedText, RenewalRule, StateConfig, VariantsConfig } from './definition-schema.ts';
 
 /**
  * Everything that decides how one (qualification, procedure) behaves, after templates are resolved.
@@ -10,6 +10,10 @@ export interface ProcedureSpec {
     readonly name: LocalizedText;
     readonly registrar: { readonly id: string; readonly name: LocalizedText };
     readonly registrationNumber: { readonly digits: number | null; readonly prefix?: string; readonly display: string };
+    /** Present for family qualifications: applications choose one kind as `variant`. */
+    readonly variants?: VariantsConfig;
+    /** Present when the law renews registrations or cards. */
+    readonly renewal?: RenewalRule;
   };
   readonly procedure: {
     readonly kind: string;
@@ -18,6 +22,8 @@ export interface ProcedureSpec {
     readonly fields: readonly FieldConfig[];
     readonly attachments: readonly AttachmentConfig[];
     readonly fees: readonly FeeLine[];
+    /** Application window; null = not announced; absent = always open. */
+    readonly window?: { readonly opens: string; readonly closes: string } | null;
     readonly initial: string;
     readonly states: Readonly<Record<string, StateConfig>>;
   };

@@ -70,6 +70,7 @@ export function resolveProcedure(
       fields: [...(t.template.fields ?? []), ...ownFields],
       attachments: [...(t.template.attachments ?? []), ...(offer.attachments ?? [])],
       fees: offer.fees ?? [],
+      ...(offer.window !== undefined ? { window: offer.window } : {}),
       initial: t.template.initial,
       states,
     },

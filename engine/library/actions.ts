@@ -12,6 +12,10 @@ export const notificationTemplates = [
   'deadline-withdrawn',
   'linked',
   'deregistered',
+  'admitted',
+  'exam-passed',
+  'exam-failed',
+  'renewed',
 ] as const;
 export type NotificationTemplate = (typeof notificationTemplates)[number];
 
@@ -48,6 +52,11 @@ export const actionLibrary = {
     description: 'Mark the registry entry deregistered (by the holder, or on death).',
     transactional: true,
     facts: ['holderEntry', 'targetEntry'],
+  },
+  renewRegistration: {
+    description: "Extend the holder's expiry by one period of the qualification's renewal rule.",
+    transactional: true,
+    facts: ['holderEntry'],
   },
   issueCertificate: {
     description: 'Enqueue issuance of the digital certificate (デジタル資格者証).',

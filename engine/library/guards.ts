@@ -1,5 +1,6 @@
 import type { FieldConfig } from '../definitions/definition-schema.ts';
 import type { ProcedureSpec } from '../definitions/procedure-spec.ts';
+import { shiftDate } from '../iso-duration.ts';
 import { isAddressed } from '../runtime/deficiency-notice.ts';
 import type { FactName, TransitionInput } from './transition-input.ts';
 
@@ -37,6 +38,16 @@ const feeTotalKnown = (spec: ProcedureSpec): boolean => spec.procedure.fees.leng
 function splitEquals(parameter: string | undefined): [string, string] {
   const [field = '', value = ''] = (parameter ?? '').split('=', 2);
   return [field.trim(), value.trim()];
+}
+
+/** The first and last day a renewal may be applied for, or undefined when there is nothing to renew. */
+export function renewalWindow(input: TransitionInput): { opens: string; closes: string } | undefined {
+  const rule = input.spec.qualification.renewal;
+  const expiresOn = input.facts.holderEntry?.expiresOn;
+  if (!rule || !expiresOn) return undefined;
+  const opens = rule.window ? shiftDate(expiresOn, rule.window.opensBefore, -1) : input.facts.holderEntry!.registeredOn;
+  const closes = rule.window ? shiftDate(expiresOn, rule.window.closesBefore, -1) : expiresOn;
+  return { opens, closes };
 }
 
 export const guardLibrary = {
@@ -93,6 +104,31 @@ export const guardLibrary = {
     facts: ['holderEntry'],
     check: (i) => !i.facts.holderEntry,
     explain: () => 'the applicant is already registered in this qualification',
+  },
+  withinWindow: {
+    description: "Today (Japan time) is inside the procedure's announced application window.",
+    check: (i) => {
+      const w = i.spec.procedure.window;
+      return w === undefined || (w !== null && w.opens <= i.today && i.today <= w.closes);
+    },
+    explain: (i) => {
+      const w = i.spec.procedure.window;
+      if (!w) return 'the application window has not been announced';
+      return i.today < w.opens ? `applications open on ${w.opens}` : `applications closed on ${w.closes}`;
+    },
+  },
+  renewalWindowOpen: {
+    description: "Today (Japan time) is inside the renewal window the qualification's rule sets relative to the expiry.",
+    facts: ['holderEntry'],
+    check: (i) => {
+      const w = renewalWindow(i);
+      return w !== undefined && w.opens <= i.today && i.today <= w.closes;
+    },
+    explain: (i) => {
+      const w = renewalWindow(i);
+      if (!w) return 'the registration has no expiry to renew';
+      return i.today < w.opens ? `renewal opens on ${w.opens}` : `renewal closed on ${w.closes} (expiry ${i.facts.holderEntry?.expiresOn})`;
+    },
   },
   registryMatch: {
     description: 'The registration number and basic information match an active registry entry.',

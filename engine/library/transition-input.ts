@@ -21,4 +21,6 @@ export interface TransitionInput {
   readonly notice: DeficiencyNotice | null;
   readonly spec: ProcedureSpec;
   readonly facts: TransitionFacts;
+  /** The business date in Japan (YYYY-MM-DD) when the event is applied. */
+  readonly today: string;
 }

@@ -4,7 +4,7 @@ import { japanDate } from '../clock.ts';
 import { ShikakuError } from '../errors.ts';
 import type { Actor } from './actor.ts';
 import { validateApplicationData } from './application-form.ts';
-import { procedureAvailability } from './availability.ts';
+import { availabilityMessage, procedureAvailability } from './availability.ts';
 import { inTransaction, type EngineDeps } from './engine-deps.ts';
 import { GENESIS_HASH, hashEvent } from './event-hash.ts';
 import type { ApplicationRow } from './applications.repository.ts';
@@ -25,18 +25,24 @@ export interface CreateApplicationCommand {
  *   AUTH_FORBIDDEN (not an applicant), APPLICATION_DATA_INVALID (with `errors`), and sendEvent's errors on submit.
  */
 export async function createApplication(deps: EngineDeps, command: CreateApplicationCommand): Promise<ApplicationRow> {
-  const qualification = deps.definitions.qualifications.get(command.qualificationId);
-  if (!qualification) throw new ShikakuError('QUALIFICATION_NOT_FOUND', `no qualification \`${command.qualificationId}\``);
-  const procedure = deps.definitions.current(command.qualificationId, command.procedure);
-  if (!procedure) throw new ShikakuError('PROCEDURE_NOT_FOUND', `\`${command.qualificationId}\` offers no procedure \`${command.procedure}\``);
+  const store = deps.definitions;
+  if (!store.qualifications.has(command.qualificationId)) throw new ShikakuError('QUALIFICATION_NOT_FOUND', `no qualification \`${command.qualificationId}\``);
   const now = deps.clock.now();
-  const availability = procedureAvailability(qualification, command.procedure, japanDate(now));
+  const today = japanDate(now);
+  // The version in force today decides, not the newest file: a scheduled change waits for its effectiveFrom.
+  const version = store.inForce(command.qualificationId, today);
+  if (!version) {
+    const first = store.upcoming(command.qualificationId, today);
+    throw new ShikakuError('PROCEDURE_NOT_AVAILABLE', `this qualification's definition takes effect on ${first?.effectiveFrom} (Japan time)`, { opensOn: first?.effectiveFrom ?? null });
+  }
+  const procedure = version.loaded.procedures.get(command.procedure);
+  if (!procedure) throw new ShikakuError('PROCEDURE_NOT_FOUND', `\`${command.qualificationId}\` offers no procedure \`${command.procedure}\``);
+  const availability = procedureAvailability(version.loaded, command.procedure, today);
   if (!availability.available) {
-    throw new ShikakuError(
-      'PROCEDURE_NOT_AVAILABLE',
-      availability.from ? `this procedure opens online on ${availability.from} (Japan time)` : 'this procedure is planned online but not yet scheduled',
-      { opensOn: availability.from },
-    );
+    throw new ShikakuError('PROCEDURE_NOT_AVAILABLE', availabilityMessage(availability), {
+      opensOn: availability.from,
+      ...(availability.planned ? { planned: availability.planned } : {}),
+    });
   }
   if (command.actor.role !== 'applicant') throw new ShikakuError('AUTH_FORBIDDEN', 'only applicants create applications');
   const errors = validateApplicationData(procedure, command.data);

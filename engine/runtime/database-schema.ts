@@ -67,8 +67,29 @@ export interface RegistryEntriesTable {
   deregistered_on: string | null;
   deregistration_reason: string | null;
   source_application_id: string | null;
+  variant: string | null;
+  expires_on: string | null;
   created_at: ColumnType<Date, Date, never>;
   updated_at: Date;
+}
+
+export interface DefinitionVersionsTable {
+  qualification_id: string;
+  version: number;
+  effective_from: string | null;
+  content_hash: string;
+  /** The qualification file as loaded (JSON). */
+  definition: JSONColumnType<Record<string, unknown>>;
+  /** Procedure name → definition hash of this version. */
+  procedures: JSONColumnType<Record<string, string>>;
+  first_loaded_at: ColumnType<Date, Date, never>;
+}
+
+export interface DefinitionVersionHashesTable {
+  qualification_id: string;
+  version: number;
+  procedure: string;
+  hash: string;
 }
 
 export interface TimersTable {
@@ -122,6 +143,8 @@ export interface Database {
   application_events: ApplicationEventsTable;
   registry_counters: RegistryCountersTable;
   registry_entries: RegistryEntriesTable;
+  definition_versions: DefinitionVersionsTable;
+  definition_version_hashes: DefinitionVersionHashesTable;
   timers: TimersTable;
   outbox: OutboxTable;
   notifications: NotificationsTable;

@@ -7,7 +7,9 @@ import { findActiveEntryOfHolder, findMatchingEntry } from './registry.repositor
 export async function loadFacts(db: Kysely<Database>, needed: ReadonlySet<FactName>, row: Selectable<ApplicationsTable>): Promise<TransitionFacts> {
   const facts: { holderEntry?: TransitionFacts['holderEntry']; targetEntry?: TransitionFacts['targetEntry'] } = {};
   if (needed.has('holderEntry')) {
-    facts.holderEntry = (await findActiveEntryOfHolder(db, row.qualification_id, row.applicant_id)) ?? null;
+    // A family qualification has one register per kind: the application's `variant` picks it.
+    const variant = typeof row.data.variant === 'string' ? row.data.variant : null;
+    facts.holderEntry = (await findActiveEntryOfHolder(db, row.qualification_id, row.applicant_id, variant)) ?? null;
   }
   if (needed.has('targetEntry')) {
     const d = row.data;

@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type MigrationResult } from 'kysely';
 import * as initial from './migrations/2026-12-03T1940-initial.ts';
 import * as idempotencyAndQueues from './migrations/2026-12-03T2030-idempotency-and-queues.ts';
 import * as deficiencyNotice from './migrations/2026-12-03T2230-deficiency-notice.ts';
+import * as variantsExpiryVersions from './migrations/2026-12-04T0200-variants-expiry-versions.ts';
 
 // A static list: file discovery would need .ts loading at run time and could pick up stray files.
 // Kysely applies migrations in name order; names start with their creation time.
@@ -9,6 +10,7 @@ const migrations = {
   '2026-12-03T1940-initial': initial,
   '2026-12-03T2030-idempotency-and-queues': idempotencyAndQueues,
   '2026-12-03T2230-deficiency-notice': deficiencyNotice,
+  '2026-12-04T0200-variants-expiry-versions': variantsExpiryVersions,
 };
 
 /** Applies pending migrations (idempotent; PostgreSQL serialises concurrent runs with an advisory lock). */

@@ -1,6 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import { japanDate } from '../clock.ts';
 import { ShikakuError } from '../errors.ts';
+import type { ProcedureSpec } from '../definitions/procedure-spec.ts';
+import { shiftDate } from '../iso-duration.ts';
 import type { TransitionFacts } from '../library/transition-input.ts';
 import type { ApplicationsTable, Database } from './database-schema.ts';
 import { allocateRegistrationNumber, insertRegistryEntry, updateRegistryEntry } from './registry.repository.ts';
@@ -18,16 +20,21 @@ export async function performRegistryActions(
   trx: Kysely<Database>,
   actions: readonly string[],
   row: Selectable<ApplicationsTable>,
+  spec: ProcedureSpec,
   facts: TransitionFacts,
   now: Date,
 ): Promise<{ effects: Record<string, unknown>; registryEntryId: string | null }> {
   const effects: Record<string, unknown> = {};
   let registryEntryId: string | null = null;
   const d = row.data;
+  const renewal = spec.qualification.renewal;
   for (const action of actions) {
     switch (action) {
       case 'registerHolder': {
         const number = await allocateRegistrationNumber(trx, row.qualification_id);
+        const registeredOn = japanDate(now);
+        const variant = spec.qualification.variants ? (text(d.variant) ?? null) : null;
+        const expiresOn = renewal ? shiftDate(registeredOn, renewal.every) : null;
         try {
           const entry = await insertRegistryEntry(
             trx,
@@ -39,13 +46,15 @@ export async function performRegistryActions(
               givenName: String(d.givenName),
               birthDate: String(d.birthDate),
               honseki: text(d.honseki) ?? null,
-              registeredOn: japanDate(now),
+              registeredOn,
               sourceApplicationId: row.id,
+              variant,
+              expiresOn,
             },
             now,
           );
           registryEntryId = entry.id;
-          Object.assign(effects, { registrationNumber: number, registryEntryId: entry.id });
+          Object.assign(effects, { registrationNumber: number, registryEntryId: entry.id, ...(variant ? { variant } : {}), ...(expiresOn ? { expiresOn } : {}) });
         } catch (error) {
           if (isUniqueViolation(error)) throw new ShikakuError('APPLICATION_EVENT_NOT_ALLOWED', 'the applicant is already registered', { reasons: ['notRegistered: the applicant is already registered in this qualification'] });
           throw error;
@@ -88,6 +97,16 @@ export async function performRegistryActions(
         await updateRegistryEntry(trx, entry.id, { status: 'deregistered', deregisteredOn: japanDate(now), deregistrationReason: reason }, now);
         registryEntryId = entry.id;
         Object.assign(effects, { registryEntryId: entry.id, registrationNumber: entry.registrationNumber, deregistered: reason });
+        break;
+      }
+      case 'renewRegistration': {
+        const entry = facts.holderEntry;
+        if (!entry || !renewal || !entry.expiresOn) throw new ShikakuError('APPLICATION_EVENT_NOT_ALLOWED', 'nothing to renew', { reasons: ['renewalWindowOpen: the registration has no expiry to renew'] });
+        // The new period runs on from the old expiry, not from the approval date.
+        const expiresOn = shiftDate(entry.expiresOn, renewal.every);
+        await updateRegistryEntry(trx, entry.id, { expiresOn }, now);
+        registryEntryId = entry.id;
+        Object.assign(effects, { registryEntryId: entry.id, registrationNumber: entry.registrationNumber, previousExpiry: entry.expiresOn, expiresOn });
         break;
       }
       default:

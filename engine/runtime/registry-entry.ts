@@ -10,4 +10,8 @@ export interface RegistryEntry {
   readonly honseki: string | null;
   readonly status: 'active' | 'deregistered';
   readonly registeredOn: string;
+  /** The kind, for family qualifications (技能士の職種, ...); null otherwise. */
+  readonly variant: string | null;
+  /** Japan-time date the registration (or card) expires, where the law renews it; null otherwise. */
+  readonly expiresOn: string | null;
 }

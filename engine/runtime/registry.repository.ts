@@ -16,16 +16,19 @@ const toEntry = (row: Selectable<RegistryEntriesTable>): RegistryEntry => ({
   honseki: row.honseki,
   status: row.status,
   registeredOn: row.registered_on,
+  variant: row.variant,
+  expiresOn: row.expires_on,
 });
 
-/** The person's active entry in a qualification's register, if any. */
-export async function findActiveEntryOfHolder(db: Executor, qualificationId: string, holderId: string): Promise<RegistryEntry | undefined> {
+/** The person's active entry in a qualification's register (of one kind, for family qualifications), if any. */
+export async function findActiveEntryOfHolder(db: Executor, qualificationId: string, holderId: string, variant: string | null = null): Promise<RegistryEntry | undefined> {
   const row = await db
     .selectFrom('registry_entries')
     .selectAll()
     .where('qualification_id', '=', qualificationId)
     .where('holder_id', '=', holderId)
     .where('status', '=', 'active')
+    .$if(variant !== null, (q) => q.where('variant', '=', variant))
     .executeTakeFirst();
   return row && toEntry(row);
 }
@@ -70,6 +73,8 @@ export interface NewRegistryEntry {
   readonly honseki: string | null;
   readonly registeredOn: string;
   readonly sourceApplicationId: string | null;
+  readonly variant?: string | null;
+  readonly expiresOn?: string | null;
 }
 
 /** Writes an entry; for an imported entry, also raises the counter so new numbers follow it. */
@@ -91,6 +96,8 @@ export async function insertRegistryEntry(trx: Executor, entry: NewRegistryEntry
       deregistered_on: null,
       deregistration_reason: null,
       source_application_id: entry.sourceApplicationId,
+      variant: entry.variant ?? null,
+      expires_on: entry.expiresOn ?? null,
       created_at: now,
       updated_at: now,
     })
@@ -112,7 +119,17 @@ export async function importRegistryEntry(db: Executor, entry: Omit<NewRegistryE
 export async function updateRegistryEntry(
   trx: Executor,
   id: string,
-  changes: { holderId?: string; familyName?: string; givenName?: string; honseki?: string; address?: string; status?: 'deregistered'; deregisteredOn?: string; deregistrationReason?: string },
+  changes: {
+    holderId?: string;
+    familyName?: string;
+    givenName?: string;
+    honseki?: string;
+    address?: string;
+    status?: 'deregistered';
+    deregisteredOn?: string;
+    deregistrationReason?: string;
+    expiresOn?: string;
+  },
   now: Date,
 ): Promise<void> {
   await trx
@@ -126,6 +143,7 @@ export async function updateRegistryEntry(
       ...(changes.status !== undefined ? { status: changes.status } : {}),
       ...(changes.deregisteredOn !== undefined ? { deregistered_on: changes.deregisteredOn } : {}),
       ...(changes.deregistrationReason !== undefined ? { deregistration_reason: changes.deregistrationReason } : {}),
+      ...(changes.expiresOn !== undefined ? { expires_on: changes.expiresOn } : {}),
       updated_at: now,
     })
     .where('id', '=', id)

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CompiledProcedure } from '../compile/compile-procedure.ts';
+import { japanDate } from '../clock.ts';
 import { ShikakuError } from '../errors.ts';
 import { addIsoDuration, parseIsoDuration } from '../iso-duration.ts';
 import { actionLibrary, type ActionName } from '../library/actions.ts';
@@ -26,13 +27,13 @@ export interface SendEventCommand {
 }
 
 /** The input guards see for `actor` acting on `row`. */
-export function transitionInput(procedure: CompiledProcedure, row: ApplicationRow, actor: Actor, facts: TransitionFacts): TransitionInput {
-  return { actor: { id: actor.id, role: actor.role }, applicantId: row.applicant_id, data: row.data, notice: row.notice, spec: procedure.spec, facts };
+export function transitionInput(procedure: CompiledProcedure, row: ApplicationRow, actor: Actor, facts: TransitionFacts, now: Date): TransitionInput {
+  return { actor: { id: actor.id, role: actor.role }, applicantId: row.applicant_id, data: row.data, notice: row.notice, spec: procedure.spec, facts, today: japanDate(now) };
 }
 
 /**
  * Applies one event to an application as one atomic write: version check, XState transition,
- * history row (hash-chained), register changes, timers and outbox rows.
+ * history row (hash-chained), register changes, timers and outbox rows; then tells `deps.onTransition`.
  * @throws ShikakuError APPLICATION_NOT_FOUND, APPLICATION_VERSION_CONFLICT, APPLICATION_EVENT_UNKNOWN,
  *   APPLICATION_EVENT_NOT_ALLOWED (with `reasons`).
  */
@@ -54,7 +55,8 @@ export async function applyToRow(deps: EngineDeps, row: ApplicationRow, command:
     throw new ShikakuError('APPLICATION_EVENT_UNKNOWN', `\`${command.type}\` is not an event of this procedure`, { events: [...procedure.events].sort() });
   }
   const facts = await loadFacts(deps.db, procedure.factsFor(row.state, command.type), row);
-  const input = transitionInput(procedure, row, command.actor, facts);
+  const now = deps.clock.now();
+  const input = transitionInput(procedure, row, command.actor, facts, now);
   const choice = chooseTransition(procedure.spec, row.state, command.type, input);
   if (!choice.chosen) throw new ShikakuError('APPLICATION_EVENT_NOT_ALLOWED', `\`${command.type}\` is not allowed now`, { reasons: choice.reasons, state: row.state });
   if (choice.chosen.comment === 'required' && !command.comment?.trim()) {
@@ -63,7 +65,6 @@ export async function applyToRow(deps: EngineDeps, row: ApplicationRow, command:
 
   const [next, actions] = procedure.step(row.snapshot, { type: command.type, input });
   const toState = String(next.value);
-  const now = deps.clock.now();
   const names = actions.map((a) => a.type).filter((t): t is ActionName => Object.hasOwn(actionLibrary, t));
   const transactional = names.filter((n) => actionLibrary[n].transactional);
   const leavesState = toState !== row.state;
@@ -129,12 +130,13 @@ export async function applyToRow(deps: EngineDeps, row: ApplicationRow, command:
   };
 
   const snapshot = { value: next.value, context: next.context as Record<string, unknown> };
-  if (transactional.length === 0) return write(deps.db, {}, null);
-  return inTransaction(deps.db, async (trx) => {
+  const updated = transactional.length === 0 ? await write(deps.db, {}, null) : await inTransaction(deps.db, async (trx) => {
     // Lock first: a losing concurrent decision stops here and never touches the register.
     const locked = await trx.selectFrom('applications').select('version').where('id', '=', row.id).forUpdate().executeTakeFirst();
     if (locked?.version !== row.version) throw new ShikakuError('APPLICATION_VERSION_CONFLICT', 'the application changed while the event was applied', {});
-    const { effects, registryEntryId } = await performRegistryActions(trx, transactional, row, facts, now);
+    const { effects, registryEntryId } = await performRegistryActions(trx, transactional, row, procedure.spec, facts, now);
     return write(trx, effects, registryEntryId);
   });
+  deps.onTransition?.({ qualification: row.qualification_id, procedure: row.procedure, event: command.type });
+  return updated;
 }

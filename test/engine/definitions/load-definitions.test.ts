@@ -135,6 +135,48 @@ interface RuleCase {
 // Line and column numbers are counted in the fixture files by hand (columns are 1-based, in characters).
 const ruleCases: RuleCase[] = [
   {
+    name: 'reports a renewal window that opens after it closes',
+    edits: [replace(SAMPLE, 'back: [issuer]\n', 'back: [issuer]\nrenewal:\n  of: registration\n  every: P5Y\n  window: { opensBefore: P30D, closesBefore: P90D }\n')],
+    code: 'DEFINITION_INVALID_VALUE', file: SAMPLE, line: 27, column: 11,
+    says: /renewal opens P30D before expiry but closes P90D before it at renewal\.window — opensBefore must be longer/,
+  },
+  {
+    name: 'reports a renewal period that is not an ISO 8601 duration',
+    edits: [replace(SAMPLE, 'back: [issuer]\n', 'back: [issuer]\nrenewal: { of: card, every: 5 years }\n')],
+    code: 'DEFINITION_BAD_DURATION', file: SAMPLE, line: 24, column: 29,
+    says: /`5 years` is not an ISO 8601 duration at renewal\.every — write e\.g\. P5Y/,
+  },
+  {
+    name: 'reports online.planned next to an online.from date',
+    edits: [replace(SAMPLE, '  from: 2024-04-01\n', '  from: 2024-04-01\n  planned: { fiscalYear: 2025 }\n')],
+    code: 'DEFINITION_INVALID_VALUE', file: SAMPLE, line: 13, column: 12,
+    says: /online\.planned is for qualifications without a date/,
+  },
+  {
+    name: 'reports a variant id listed twice at the second one',
+    edits: [replace(SAMPLE, 'back: [issuer]\n', 'back: [issuer]\nvariants:\n  label: { ja: 種類 }\n  items:\n    - { id: a, name: { ja: 甲 } }\n    - { id: a, name: { ja: 乙 } }\n')],
+    code: 'DEFINITION_DUPLICATE_ITEM', file: SAMPLE, line: 28, column: 13,
+    says: /variant `a` appears twice at variants\.items\[1\]\.id/,
+  },
+  {
+    name: 'reports more variants listed than the declared total',
+    edits: [replace(SAMPLE, 'back: [issuer]\n', 'back: [issuer]\nvariants:\n  label: { ja: 種類 }\n  total: 1\n  items:\n    - { id: a, name: { ja: 甲 } }\n    - { id: b, name: { ja: 乙 } }\n')],
+    code: 'DEFINITION_INVALID_VALUE', file: SAMPLE, line: 26, column: 10,
+    says: /2 variants are listed but total says 1/,
+  },
+  {
+    name: 'reports an application window that closes before it opens',
+    edits: [replace(SAMPLE, '    template: simple\n', '    template: simple\n    window: { opens: "2025-05-01", closes: "2025-04-01" }\n')],
+    code: 'DEFINITION_BAD_DATE', file: SAMPLE, line: 16, column: 13,
+    says: /the window closes \(2025-04-01\) before it opens \(2025-05-01\) at procedures\.registration\.window — swap/,
+  },
+  {
+    name: 'reports an impossible effectiveFrom date',
+    edits: [replace(SAMPLE, 'id: sample-qual\n', 'id: sample-qual\neffectiveFrom: "2025-02-30"\n')],
+    code: 'DEFINITION_BAD_DATE', file: SAMPLE, line: 3, column: 16,
+    says: /`2025-02-30` is not a calendar date at effectiveFrom/,
+  },
+  {
     name: 'reports a YAML syntax error at the offending value (nested mapping on one line)',
     edits: [replace(SAMPLE, 'law: 見本資格法', 'law: 見本資格法: 第一条')],
     code: 'DEFINITION_YAML_SYNTAX', file: SAMPLE, line: 4, column: 6,

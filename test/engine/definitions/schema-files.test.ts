@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { editorSchemas, schemaFileText } from '../../../engine/definitions/definition-schema.ts';
+import { qualificationFieldReference } from '../../../engine/definitions/field-reference.ts';
 
 const schemaDir = new URL('../../../definitions/schema/', import.meta.url);
 
@@ -19,4 +20,11 @@ describe('definitions/schema editor files', () => {
       expect(onDisk, `definitions/schema/${name} is out of date with engine/definitions/definition-schema.ts: run \`npm run schema:write\``).toBe(schemaFileText(schema));
     },
   );
+
+  it('docs/definition-format.md matches the field reference generated from the schema', async () => {
+    const onDisk = await readFile(fileURLToPath(new URL('../../../docs/definition-format.md', import.meta.url)), 'utf8').catch(() => undefined);
+    expect(onDisk, 'docs/definition-format.md is out of date: run `npm run schema:write`').toBe(qualificationFieldReference());
+    // Every top-level key of the format is documented.
+    for (const key of ['id', 'version', 'effectiveFrom', 'online.planned', 'renewal.every', 'variants.items[].id', 'procedures.<name>.window']) expect(onDisk).toContain(`| \`${key}\` |`);
+  });
 });

@@ -144,11 +144,13 @@ describe.each(databaseKinds)('history hash chain and pinned definitions on %s', 
     const text = await readFile(file, 'utf8');
     const anchor = '      - { key: examPassNumber, type: string, required: true, maxLength: 20, label: { ja: 合格証書番号, en: Exam pass number } }\n';
     expect(text.split(anchor)).toHaveLength(2);
-    await writeFile(file, text.replace(anchor, `${anchor}      - { key: licenseNumber, type: string, required: true, maxLength: 20, label: { ja: 免許番号, en: Licence number } }\n`));
+    // Changed rules are a new version: the stored version 1 keeps its content.
+    const changed = text.replace(anchor, `${anchor}      - { key: licenseNumber, type: string, required: true, maxLength: 20, label: { ja: 免許番号, en: Licence number } }\n`);
+    await writeFile(file, changed.replace('id: test-qual\n', 'id: test-qual\nversion: 2\n'));
     const loaded = await loadDefinitions(dir);
     expect(loaded.problems).toEqual([]);
     const definitions = new DefinitionStore(loaded.qualifications);
-    await definitions.persist(f.deps.db, f.clock.now());
+    expect(await definitions.persist(f.deps.db, f.clock.now())).toEqual([]);
     const deps: EngineDeps = { db: f.deps.db, definitions, clock: f.clock };
 
     const newProcedure = definitions.current('test-qual', 'registration')!;
