@@ -1,13 +1,14 @@
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { EngineDeps } from '../engine/index.ts';
-import { installProblemHandlers } from './problem-details.ts';
+import { installProblemHandlers, sendProblem } from './problem-details.ts';
 import { registerIdempotency } from './idempotency.plugin.ts';
 import { registerMetrics } from './metrics.plugin.ts';
 import { registerOpenApi } from './openapi.plugin.ts';
 import { defaultRateLimits, registerRateLimits } from './rate-limits.plugin.ts';
 import { createActorOf } from './request-actor.ts';
 import { registerApplicationRoutes } from './routes/applications.routes.ts';
+import { registerDefinitionsAdminRoutes } from './routes/definitions-admin.routes.ts';
 import { registerHealthRoutes } from './routes/health.routes.ts';
 import { registerQueueRoutes } from './routes/queues.routes.ts';
 import { registerQualificationRoutes } from './routes/qualifications.routes.ts';
@@ -26,6 +27,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     genReqId: () => crypto.randomUUID(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+    // Malformed URLs and over-long path segments are the router's own errors: answer them as problems too.
+    frameworkErrors: (error, request, reply) =>
+      sendProblem(reply, request, 'REQUEST_INVALID', error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than 100 characters' : 'the URL is not valid'),
   });
   installProblemHandlers(app);
   // The API speaks JSON only: anything else is 415, not a string that fails validation later.
@@ -42,6 +46,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (metrics) registerMetrics(app, metrics.collector, metrics.token);
 
   const actorOf = createActorOf(deps.authenticate);
+  // Authentication comes before validation: without a valid token a caller gets 401, never a schema error.
+  app.addHook('preValidation', async (request) => {
+    const security = (request.routeOptions.schema as { security?: readonly Record<string, unknown>[] } | undefined)?.security;
+    if (security?.some((s) => 'bearerAuth' in s)) await actorOf(request);
+  });
   await registerRateLimits(app, deps.rateLimits ?? defaultRateLimits, actorOf);
   registerIdempotency(app, engine, actorOf);
 
@@ -50,5 +59,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerQualificationRoutes(app, routeDeps);
   registerApplicationRoutes(app, routeDeps, actorOf);
   registerQueueRoutes(app, routeDeps, actorOf);
+  registerDefinitionsAdminRoutes(app, routeDeps, actorOf);
   return app;
 }

@@ -11,6 +11,7 @@ const tags = [
   { name: 'me', description: "The signed-in applicant's own data." },
   { name: 'review', description: "Registrar staff's queue." },
   { name: 'ops', description: 'Health, readiness, metrics and this document.' },
+  { name: 'admin', description: 'Platform operation: reloading definitions without a restart.' },
 ];
 
 // Replaces helmet's policy on the /docs routes only. Swagger UI needs nothing from elsewhere (it is

@@ -22,8 +22,18 @@ const Problem = Type.Object(
     events: Type.Optional(Type.Array(Type.String(), { description: 'APPLICATION_EVENT_UNKNOWN: the events the procedure has.' })),
     allowed: Type.Optional(Type.Array(Type.String(), { description: 'METHOD_NOT_ALLOWED: the methods the path has (also in `Allow`).' })),
     opensOn: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'PROCEDURE_NOT_AVAILABLE: the opening date, null when not scheduled.' })),
+    planned: Type.Optional(Type.Ref('PlannedStart', { description: 'PROCEDURE_NOT_AVAILABLE: the announced fiscal year when there is no date.' })),
   },
   { $id: 'Problem', additionalProperties: true, description: 'RFC 9457 problem details; `code` is the stable error code.' },
+);
+
+const PlannedStart = Type.Object(
+  {
+    fiscalYear: Type.Integer({ description: 'Japanese fiscal year (April to March).' }),
+    orLater: Type.Boolean({ description: 'Only "from this fiscal year on" (以降) is announced.' }),
+    label: Type.Ref('LocalizedText', { description: 'e.g. 令和7年度以降 / FY2025 or later.' }),
+  },
+  { $id: 'PlannedStart', description: 'An announced online start without a date.' },
 );
 
 const ProcedureSummary = Type.Object(
@@ -32,6 +42,10 @@ const ProcedureSummary = Type.Object(
     title: Type.Ref('LocalizedText'),
     available: Type.Boolean({ description: 'Open online today (Japan time).' }),
     from: Type.Union([Type.String(), Type.Null()], { description: 'Opening date; null when not yet scheduled.' }),
+    planned: Type.Optional(Type.Ref('PlannedStart')),
+    window: Type.Optional(
+      Type.Union([Type.Object({ opens: Type.String(), closes: Type.String() }), Type.Null()], { description: 'Application window (exams); null = not announced yet.' }),
+    ),
   },
   { $id: 'ProcedureSummary' },
 );
@@ -40,7 +54,10 @@ const qualificationSummaryProperties = {
   id: Type.String(),
   name: Type.Ref('LocalizedText'),
   registrar: Type.Object({ id: Type.String(), name: Type.Ref('LocalizedText') }),
-  online: Type.Object({ from: Type.Union([Type.String(), Type.Null()]), note: Type.Optional(Type.Ref('LocalizedText')) }),
+  version: Type.Integer({ description: 'The definition version in force today; new applications use it.' }),
+  effectiveFrom: Type.Union([Type.String(), Type.Null()], { description: 'When that version took (or takes) effect; null = from the start.' }),
+  upcoming: Type.Optional(Type.Object({ version: Type.Integer(), effectiveFrom: Type.String() }, { description: 'A newer version scheduled to take effect.' })),
+  online: Type.Object({ from: Type.Union([Type.String(), Type.Null()]), planned: Type.Optional(Type.Ref('PlannedStart')), note: Type.Optional(Type.Ref('LocalizedText')) }),
   procedures: Type.Array(Type.Ref('ProcedureSummary')),
 };
 
@@ -61,6 +78,30 @@ const Qualification = Type.Object(
     law: Type.String(),
     registrationNumber: Type.Object({ digits: Type.Union([Type.Integer(), Type.Null()]), prefix: Type.Optional(Type.String()), display: Type.String() }),
     certificate: Type.Object({ title: Type.String(), front: Type.Array(Type.String()), photo: Type.Boolean(), back: Type.Array(Type.String()) }),
+    renewal: Type.Union(
+      [
+        Type.Object({
+          of: Type.String({ description: '`registration` or `card`: what expires.' }),
+          every: Type.String({ description: 'ISO 8601 validity, e.g. P5Y.' }),
+          window: Type.Optional(Type.Object({ opensBefore: Type.String(), closesBefore: Type.String() })),
+          note: Type.Optional(Type.Ref('LocalizedText')),
+        }),
+        Type.Null(),
+      ],
+      { description: 'The renewal rule (更新制); null when the law has none.' },
+    ),
+    variants: Type.Union(
+      [
+        Type.Object({
+          label: Type.Ref('LocalizedText'),
+          total: Type.Optional(Type.Integer({ description: 'How many kinds the law counts, listed or not.' })),
+          items: Type.Array(Type.Object({ id: Type.String(), name: Type.Ref('LocalizedText') })),
+          note: Type.Optional(Type.Ref('LocalizedText')),
+        }),
+        Type.Null(),
+      ],
+      { description: 'Kinds of a family qualification; applications choose one as `variant`.' },
+    ),
     fees: Type.Record(Type.String(), Type.Ref('FeeLines'), { description: 'Fee preview per procedure.' }),
   },
   { $id: 'Qualification' },
@@ -73,6 +114,7 @@ const ProcedureForm = Type.Object(
     title: Type.Ref('LocalizedText'),
     available: Type.Boolean(),
     from: Type.Union([Type.String(), Type.Null()]),
+    planned: Type.Optional(Type.Ref('PlannedStart')),
     schema: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema 2020-12 of the application data, with labels (`x-label`) and attachments.' }),
     fees: Type.Ref('FeeLines'),
   },
@@ -176,11 +218,33 @@ const EditApplicationRequest = Type.Object(
   { $id: 'EditApplicationRequest', additionalProperties: false },
 );
 
+const DefinitionProblem = Type.Object(
+  {
+    file: Type.String(),
+    line: Type.Integer(),
+    column: Type.Integer(),
+    path: Type.String({ description: 'YAML path, e.g. procedures.registration.fees[0].amount.' }),
+    code: Type.String({ description: 'Stable DEFINITION_* code.' }),
+    message: Type.String(),
+    hint: Type.Optional(Type.String()),
+  },
+  { $id: 'DefinitionProblem', description: 'One located definition problem, as `shikaku validate` prints it.' },
+);
+
+const DefinitionsReload = Type.Object(
+  {
+    applied: Type.Array(Type.String(), { description: 'Qualifications whose new or changed file went live.' }),
+    problems: Type.Array(Type.Ref('DefinitionProblem'), { description: 'The files these are in were refused; what ran before keeps running.' }),
+    at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the reload ran; null when none has run yet.' }),
+  },
+  { $id: 'DefinitionsReload' },
+);
+
 /** Every shared schema, for `app.addSchema`. */
 export const sharedSchemas = [
-  LocalizedText, Problem, ProcedureSummary, QualificationSummary, FeeLines, Qualification, ProcedureForm,
+  LocalizedText, PlannedStart, Problem, ProcedureSummary, QualificationSummary, FeeLines, Qualification, ProcedureForm,
   AllowedEvent, DeficiencyNotice, Application, ApplicationSummary, HistoryEvent,
-  CreateApplicationRequest, EventRequest, EditApplicationRequest,
+  CreateApplicationRequest, EventRequest, EditApplicationRequest, DefinitionProblem, DefinitionsReload,
 ];
 
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });

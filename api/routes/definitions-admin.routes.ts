@@ -1,31 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { ShikakuError, type ReloadResult } from '../../engine/index.ts';
-import type { ActorOf } from '../request-actor.ts';
-import { requireRole } from '../request-actor.ts';
+import { requireRole, type ActorOf } from '../request-actor.ts';
+import { authenticated, bearerSecurity, jsonResponse, problems } from '../route-responses.ts';
 import type { ServerDeps } from '../server-deps.ts';
-
-const DefinitionProblem = Type.Object(
-  {
-    file: Type.String(),
-    line: Type.Integer(),
-    column: Type.Integer(),
-    path: Type.String(),
-    code: Type.String(),
-    message: Type.String(),
-    hint: Type.Optional(Type.String()),
-  },
-  { $id: 'DefinitionProblem', description: 'One located definition problem, as `shikaku validate` prints it.' },
-);
-
-const ReloadReport = Type.Object(
-  {
-    applied: Type.Array(Type.String(), { description: 'Qualifications whose new or changed file went live.' }),
-    problems: Type.Array(DefinitionProblem, { description: 'The files these are in were refused; what ran before keeps running.' }),
-    at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the reload ran; null when none has run yet.' }),
-  },
-  { $id: 'DefinitionsReload' },
-);
 
 const report = (r: ReloadResult | undefined) => ({ applied: [...(r?.applied ?? [])], problems: [...(r?.problems ?? [])], at: r ? r.at.toISOString() : null });
 
@@ -33,29 +11,31 @@ const report = (r: ReloadResult | undefined) => ({ applied: [...(r?.applied ?? [
  * Onboarding without a restart: an admin re-reads the definitions folder (as SIGHUP does) and sees what
  * went live and what was refused.
  */
-export function registerDefinitionsAdminRoutes(app: FastifyInstance, deps: ServerDeps, actorOf: ActorOf, errorResponses: Record<number, unknown>): void {
-  const reloader = deps.reloader;
-  const guard = async (request: Parameters<ActorOf>[0]) => {
+export function registerDefinitionsAdminRoutes(app: FastifyInstance, deps: ServerDeps, actorOf: ActorOf): void {
+  const reloader = async (request: FastifyRequest) => {
     requireRole(await actorOf(request), ['admin'], 'only admins reload definitions');
-    if (!reloader) throw new ShikakuError('ROUTE_NOT_FOUND', 'this server was started without a definitions folder to reload');
-    return reloader;
+    if (!deps.reloader) throw new ShikakuError('ROUTE_NOT_FOUND', 'this server was started without a definitions folder to reload');
+    return deps.reloader;
   };
+  const responses = { 200: jsonResponse('What went live and what was refused', Type.Ref('DefinitionsReload')), ...problems(authenticated, 'AUTH_FORBIDDEN', 'ROUTE_NOT_FOUND') };
 
   app.post('/v1/admin/definitions/reload', {
     schema: {
-      summary: 'Re-read the definitions folder: valid files go live, invalid ones are refused (admin)',
       tags: ['admin'],
-      security: [{ bearer: [] }],
-      response: { 200: ReloadReport, ...errorResponses },
+      operationId: 'reloadDefinitions',
+      summary: 'Re-read the definitions folder: valid files go live, invalid ones are refused (admin)',
+      security: bearerSecurity,
+      response: responses,
     },
-  }, async (request) => report(await (await guard(request)).reload()));
+  }, async (request) => report(await (await reloader(request)).reload()));
 
   app.get('/v1/admin/definitions/reload', {
     schema: {
-      summary: 'The result of the last reload (admin)',
       tags: ['admin'],
-      security: [{ bearer: [] }],
-      response: { 200: ReloadReport, ...errorResponses },
+      operationId: 'getLastDefinitionsReload',
+      summary: 'The result of the last reload (admin)',
+      security: bearerSecurity,
+      response: responses,
     },
-  }, async (request) => report((await guard(request)).last()));
+  }, async (request) => report((await reloader(request)).last()));
 }

@@ -4,26 +4,48 @@ import {
   applicationDataSchema,
   feePreview,
   japanDate,
+  plannedStart,
   procedureAvailability,
   ShikakuError,
+  type DefinitionStore,
   type LoadedQualification,
 } from '../../engine/index.ts';
 import { jsonResponse, problems, validated } from '../route-responses.ts';
 import { ProcedureParams } from '../schemas.ts';
 import type { ServerDeps } from '../server-deps.ts';
 
-function summary(q: LoadedQualification, today: string) {
+/** The version served on `today`: the one in force, else (nothing in force yet) the newest file. */
+function served(definitions: DefinitionStore, id: string, today: string): { q: LoadedQualification; version: number; effectiveFrom: string | null } | undefined {
+  const inForce = definitions.inForce(id, today);
+  if (inForce) return { q: inForce.loaded, version: inForce.version, effectiveFrom: inForce.effectiveFrom };
+  const file = definitions.qualifications.get(id);
+  return file && { q: file, version: file.definition.version ?? 1, effectiveFrom: file.definition.effectiveFrom ?? null };
+}
+
+function summary(definitions: DefinitionStore, id: string, today: string) {
+  const { q, version, effectiveFrom } = served(definitions, id, today)!;
   const d = q.definition;
+  const upcoming = definitions.upcoming(id, today);
+  const notYet = effectiveFrom !== null && effectiveFrom > today;
   return {
     id: d.id,
     name: d.name,
     registrar: d.registrar,
-    online: d.online,
-    procedures: Object.entries(d.procedures).map(([name, offer]) => ({
-      name,
-      title: q.procedures.get(name)?.spec.procedure.title ?? offer.title ?? { ja: name },
-      ...procedureAvailability(q, name, today),
-    })),
+    version,
+    effectiveFrom,
+    ...(upcoming && upcoming.version !== version ? { upcoming: { version: upcoming.version, effectiveFrom: upcoming.effectiveFrom! } } : {}),
+    online: { from: d.online.from, ...(d.online.planned ? { planned: plannedStart(d.online.planned) } : {}), ...(d.online.note ? { note: d.online.note } : {}) },
+    procedures: Object.entries(d.procedures).map(([name, offer]) => {
+      const availability = procedureAvailability(q, name, today);
+      return {
+        name,
+        title: q.procedures.get(name)?.spec.procedure.title ?? offer.title ?? { ja: name },
+        ...availability,
+        // A definition that takes effect later opens nothing before then.
+        ...(notYet ? { available: false, from: effectiveFrom } : {}),
+        ...(offer.window !== undefined ? { window: offer.window } : {}),
+      };
+    }),
   };
 }
 
@@ -31,9 +53,9 @@ function summary(q: LoadedQualification, today: string) {
 export function registerQualificationRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const { definitions, clock } = deps.engine;
   const find = (id: string) => {
-    const q = definitions.qualifications.get(id);
-    if (!q) throw new ShikakuError('QUALIFICATION_NOT_FOUND', `no qualification \`${id}\``);
-    return q;
+    const version = served(definitions, id, japanDate(clock.now()));
+    if (!version) throw new ShikakuError('QUALIFICATION_NOT_FOUND', `no qualification \`${id}\``);
+    return version.q;
   };
 
   app.get('/v1/qualifications', {
@@ -45,7 +67,7 @@ export function registerQualificationRoutes(app: FastifyInstance, deps: ServerDe
     },
   }, async () => {
     const today = japanDate(clock.now());
-    return { today, items: [...definitions.qualifications.values()].map((q) => summary(q, today)) };
+    return { today, items: [...definitions.qualifications.keys()].map((id) => summary(definitions, id, today)) };
   });
 
   app.get('/v1/qualifications/:q', {
@@ -60,8 +82,10 @@ export function registerQualificationRoutes(app: FastifyInstance, deps: ServerDe
     const q = find((request.params as { q: string }).q);
     const today = japanDate(clock.now());
     return {
-      ...summary(q, today),
+      ...summary(definitions, q.definition.id, today),
       law: q.definition.law,
+      renewal: q.definition.renewal ?? null,
+      variants: q.definition.variants ?? null,
       registrationNumber: q.definition.registrationNumber,
       certificate: q.definition.certificate,
       fees: Object.fromEntries([...q.procedures].map(([name, p]) => [name, feePreview(p.spec)])),

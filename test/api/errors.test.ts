@@ -43,6 +43,12 @@ describe.each(databaseKinds)('API error paths on %s', (kind) => {
     expectProblem(await s.app.inject({ method: 'GET', url: `/v1/applications/${appId}`, headers: { authorization: 'Basic abc' } }), 401, 'AUTH_TOKEN_INVALID');
   });
 
+  it('authenticates before validating: no token and a malformed request answer 401, not a schema error', async () => {
+    expectProblem(await s.app.inject({ method: 'POST', url: '/v1/qualifications/test-qual/procedures/registration/applications', payload: { data: 'not an object', extra: 1 } }), 401, 'AUTH_TOKEN_MISSING');
+    expectProblem(await s.app.inject({ method: 'GET', url: '/v1/me/applications?limit=abc' }), 401, 'AUTH_TOKEN_MISSING');
+    expectProblem(await s.app.inject({ method: 'POST', url: `/v1/applications/${appId}/events`, headers: { authorization: 'Bearer a.b.c' }, payload: { nope: true } }), 401, 'AUTH_TOKEN_INVALID');
+  });
+
   it('hides another applicant\'s application and another registrar\'s application as 404', async () => {
     expectProblem(await s.app.inject({ method: 'GET', url: `/v1/applications/${appId}`, headers: { authorization: stranger } }), 404, 'APPLICATION_NOT_FOUND');
     expectProblem(await s.app.inject({ method: 'GET', url: `/v1/applications/${appId}`, headers: { authorization: otherReviewer } }), 404, 'APPLICATION_NOT_FOUND');

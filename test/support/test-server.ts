@@ -7,15 +7,17 @@ import { createAuthenticator } from '../../api/authenticate.ts';
 import { buildServer } from '../../api/build-server.ts';
 import { loadDevIssuer } from '../../api/dev-issuer.ts';
 import type { RateLimits } from '../../api/rate-limits.plugin.ts';
-import { createManualClock, type DatabaseKind, type EngineDeps, type Role } from '../../engine/index.ts';
+import { createDefinitionsReloader, createManualClock, type DatabaseKind, type EngineDeps, type Role } from '../../engine/index.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
-import { fixtureDefinitions } from './fixture-definitions.ts';
+import { fixtureDefinitions, fixtureDefinitionsDir } from './fixture-definitions.ts';
 
 export interface TestServer {
   readonly app: FastifyInstance;
   readonly engine: EngineDeps;
   readonly database: TestDatabase;
   readonly clock: ReturnType<typeof createManualClock>;
+  /** The definitions folder the server reloads (`POST /v1/admin/definitions/reload`); tests may edit it. */
+  readonly definitionsDir: string;
   token(claims: { sub: string; role: Role; registrar?: string }): Promise<string>;
   close(): Promise<void>;
 }
@@ -34,7 +36,8 @@ export interface TestServerOptions {
 export async function createTestServer(kind: DatabaseKind, options: TestServerOptions = {}): Promise<TestServer> {
   const database = await createTestDatabase(kind);
   const clock = createManualClock(new Date('2026-12-01T01:00:00Z'));
-  const definitions = await fixtureDefinitions();
+  const definitionsDir = fixtureDefinitionsDir();
+  const definitions = await fixtureDefinitions(definitionsDir);
   const engine: EngineDeps = { db: database.db, definitions, clock };
   await definitions.persist(database.db, clock.now());
   const issuer = await loadDevIssuer(join(mkdtempSync(join(tmpdir(), 'shikaku-key-')), 'dev-issuer.json'));
@@ -42,6 +45,7 @@ export async function createTestServer(kind: DatabaseKind, options: TestServerOp
     engine,
     authenticate: createAuthenticator([issuer.trusted]),
     ready: async () => (await sql`SELECT 1`.execute(database.db), true),
+    reloader: createDefinitionsReloader(engine, definitionsDir),
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.logSink ? { logger: { level: 'info', stream: lineCollector(options.logSink) } } : {}),
   });
@@ -50,6 +54,7 @@ export async function createTestServer(kind: DatabaseKind, options: TestServerOp
     engine,
     database,
     clock,
+    definitionsDir,
     token: (claims) => issuer.mint(claims),
     async close() {
       await app.close();
