@@ -12,6 +12,10 @@ import { actorFor, REVIEWER, stepFor } from './workload.ts';
 
 export interface HttpTarget {
   readonly url: string;
+  /** The server's process id (the `shikaku serve` process itself: the CLI runs TypeScript in-process). */
+  readonly pid: number;
+  /** Milliseconds from spawning the process until /readyz answered. */
+  readonly readyAfterMs: number;
   transition(applicationId: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -45,14 +49,16 @@ export async function startHttpTarget(root: string, databaseUrl: string, definit
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const spawnedAt = Date.now();
+  const deadline = spawnedAt + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`bench: shikaku serve exited with ${child.exitCode}`);
     const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
     if (ready) break;
     if (Date.now() > deadline) throw new Error('bench: shikaku serve did not become ready in 60 s');
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 50));
   }
+  const readyAfterMs = Date.now() - spawnedAt;
   // The server created the development issuer key in its data directory; mint with the same key.
   const issuer = await loadDevIssuer(join(dataDir, 'dev-issuer.jwk.json'));
   const tokens = new Map<string, string>();
@@ -80,6 +86,8 @@ export async function startHttpTarget(root: string, databaseUrl: string, definit
   const seen = new Map<string, Seen>();
   return {
     url,
+    pid: child.pid!,
+    readyAfterMs,
     async transition(applicationId) {
       let application = seen.get(applicationId);
       if (!application) {

@@ -23,6 +23,7 @@ import { benchDefinitions } from './bench-definitions.ts';
 import { median, runLoad, type LoadResult } from './load.ts';
 import { startHttpTarget } from './http.ts';
 import { fillQueue, measureQueue, type QueueCase } from './queue.ts';
+import { measureDefinitionLoad, residentMiB, type DefinitionLoad } from './startup.ts';
 import {
   baselineTransition,
   createApplications,
@@ -57,6 +58,9 @@ const targets = {
   snapshotBytes: 1024,
   // Keyset pagination: a page 99 % of the way into the queue costs about what the first page does.
   queueDeepOverFirst: 2,
+  // Issue 4: all definitions load, validate and compile in a second; `serve` on PostgreSQL stays small.
+  definitionLoadMs: 1000,
+  serveRssMiB: 250,
 };
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -222,6 +226,16 @@ async function benchPostgres(definitions: DefinitionStore, definitionsDir: strin
     } finally {
       await target.close();
     }
+    // `shikaku serve` with the real definitions, on this database, as an operator would start it.
+    const real = await startHttpTarget(root, url.toString(), join(root, 'definitions'));
+    let serve: { rssMiB: number; readyAfterMs: number };
+    try {
+      serve = { rssMiB: residentMiB(real.pid), readyAfterMs: real.readyAfterMs };
+      log(`[serve] real definitions on PostgreSQL: ready after ${fmt(serve.readyAfterMs)} ms, RSS ${fmt(serve.rssMiB, 1)} MiB`);
+    } finally {
+      await real.close();
+    }
+
     const t1 = performance.now();
     await fillQueue(db, config.queueRows);
     log(`[queue] ${fmt(config.queueRows)} more applications in ${fmt((performance.now() - t1) / 1000, 1)} s (VACUUM ANALYZE included)`);
@@ -229,7 +243,7 @@ async function benchPostgres(definitions: DefinitionStore, definitionsDir: strin
     for (const q of queue) {
       log(`[queue] ${q.name.padEnd(34)} ${fmt(q.matching).padStart(9)} rows  first ${fmt(q.firstPageMs, 2)} ms  at 99 % ${fmt(q.deepPageMs, 2)} ms (OFFSET ${fmt(q.offsetDeepPageMs, 1)} ms)  counts ${fmt(q.countsMs, 1)} ms`);
     }
-    return { database: name, serverVersion: versionRows[0]?.v, statementsPerTransition: statements, ...pair, http, queue };
+    return { database: name, serverVersion: versionRows[0]?.v, statementsPerTransition: statements, ...pair, http, queue, serve };
   } finally {
     await Promise.allSettled([db.destroy(), loggingDb.destroy(), baselinePool.end()]);
     const dropper = new pg.Client({ connectionString: adminUrl });
@@ -304,6 +318,20 @@ function queueChecks(queue: readonly QueueCase[]): Check[] {
   ];
 }
 
+function startupChecks(load: DefinitionLoad, serve: { rssMiB: number; readyAfterMs: number }): Check[] {
+  return [
+    {
+      name: `load + validate + compile ${load.qualifications} definitions (${load.procedures} procedures), first in process`,
+      value: `${fmt(load.coldMs)} ms`,
+      target: `≤ ${fmt(targets.definitionLoadMs)} ms`,
+      status: load.coldMs <= targets.definitionLoadMs ? 'PASS' : 'FAIL',
+    },
+    { name: 'the same, warm', value: `${fmt(load.warmMs)} ms`, target: '—', status: 'info' },
+    { name: 'shikaku serve on PostgreSQL, RSS once ready', value: `${fmt(serve.rssMiB, 1)} MiB`, target: `≤ ${targets.serveRssMiB} MiB`, status: serve.rssMiB <= targets.serveRssMiB ? 'PASS' : 'FAIL' },
+    { name: 'shikaku serve on PostgreSQL, spawn to ready', value: `${fmt(serve.readyAfterMs)} ms`, target: '—', status: 'info' },
+  ];
+}
+
 function printTable(checks: readonly Check[]): void {
   const header = { name: 'name', value: 'value', target: 'target', status: 'result' };
   const rows = [header, ...checks];
@@ -325,6 +353,10 @@ async function main(): Promise<void> {
       `warm-up ${config.warmupMs / 1000} s, measure ${config.postgresMs / 1000} s (PostgreSQL) / ${config.pgliteMs / 1000} s (PGlite)`,
   );
   log('cycle: other-qual registration, draft -submit-> underReview -requestCorrection-> correctionRequested -resubmit-> underReview …');
+  // First, before anything else compiles the definition schemas in this process.
+  const definitionLoad = await measureDefinitionLoad(root);
+  log(`[definitions] ${definitionLoad.qualifications} qualifications, ${definitionLoad.procedures} procedures: first load ${fmt(definitionLoad.coldMs)} ms, then ${fmt(definitionLoad.warmMs)} ms`);
+  if (definitionLoad.problems > 0) throw new Error(`bench: the real definitions have ${definitionLoad.problems} problem(s); run shikaku validate`);
   const { store: definitions, dir: definitionsDir } = await benchDefinitions(root);
 
   const postgres = await benchPostgres(definitions, definitionsDir);
@@ -335,6 +367,7 @@ async function main(): Promise<void> {
     ...checksFor('HTTP API on PostgreSQL', postgres.http, targets.httpRatio, false),
     ...checksFor(`PGlite ${pglite.version ?? ''}`.trim(), pglite, targets.pgliteRatio, false),
     ...queueChecks(postgres.queue),
+    ...startupChecks(definitionLoad, postgres.serve),
   ];
   const elapsed = (performance.now() - started) / 1000;
   log('');
@@ -355,6 +388,7 @@ async function main(): Promise<void> {
         config,
         targets,
         elapsedSeconds: elapsed,
+        definitionLoad,
         postgres,
         pglite,
         checks,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { countByState, listApplications, ShikakuError, type ApplicationRow } from '../../engine/index.ts';
+import { createCountsCache } from '../counts-cache.ts';
 import { requireRole, type ActorOf } from '../request-actor.ts';
 import { authenticated, bearerSecurity, jsonResponse, problems, validated } from '../route-responses.ts';
 import { ApplicationPage, PageQuery } from '../schemas.ts';
@@ -20,6 +21,7 @@ const summary = (row: ApplicationRow) => ({
 /** Lists: an applicant's own applications (newest first) and a reviewer's queue (oldest first). */
 export function registerQueueRoutes(app: FastifyInstance, deps: ServerDeps, actorOf: ActorOf): void {
   const db = deps.engine.db;
+  const countsCache = createCountsCache(5000, () => deps.engine.clock.now());
 
   app.get('/v1/me/applications', {
     schema: {
@@ -59,6 +61,7 @@ export function registerQueueRoutes(app: FastifyInstance, deps: ServerDeps, acto
           Type.Object({
             ...ApplicationPage.properties,
             counts: Type.Record(Type.String(), Type.Integer(), { description: 'Applications per state under the same qualification/procedure filter.' }),
+            countsAsOf: Type.String({ format: 'date-time', description: 'When the counts were taken: they are reused for up to 5 seconds.' }),
           }),
         ),
         ...problems(authenticated, validated, 'AUTH_FORBIDDEN'),
@@ -71,7 +74,11 @@ export function registerQueueRoutes(app: FastifyInstance, deps: ServerDeps, acto
     if (!actor.registrar) throw new ShikakuError('AUTH_FORBIDDEN', 'only registrar staff have a review queue');
     const q = request.query as { qualification?: string; procedure?: string; state?: string; cursor?: string; limit?: string };
     const filter = { registrarId: actor.registrar, qualificationId: q.qualification, procedure: q.procedure, state: q.state };
-    const [page, counts] = await Promise.all([listApplications(db, filter, { limit: Number(q.limit ?? 20), cursor: q.cursor }), countByState(db, filter)]);
-    return { items: page.items.map(summary), nextCursor: page.nextCursor, counts };
+    const countsKey = JSON.stringify([filter.registrarId, filter.qualificationId ?? null, filter.procedure ?? null]);
+    const [page, counted] = await Promise.all([
+      listApplications(db, filter, { limit: Number(q.limit ?? 20), cursor: q.cursor }),
+      countsCache.get(countsKey, () => countByState(db, filter)),
+    ]);
+    return { items: page.items.map(summary), nextCursor: page.nextCursor, counts: counted.counts, countsAsOf: counted.asOf.toISOString() };
   });
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -92,5 +92,34 @@ describe('the shikaku command', () => {
     expect(r.stdout).toContain('underReview --> registered : approve (reviewer) [notRegistered]');
     expect(r.stdout).toContain('correctionRequested --> withdrawn : correctionDeadlinePassed (system) after P30D');
     expect((await shikaku(['diagram', 'test-qual', 'exam'], { SHIKAKU_DEFINITIONS: fixtures })).stderr).toContain('PROCEDURE_NOT_FOUND');
+  });
+
+  it('definitions diff shows what changed between stored versions, and migrate --dry-run lists what would move', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shikaku-cli-versions-'));
+    cpSync(fixtures, dir, { recursive: true });
+    const data = mkdtempSync(join(tmpdir(), 'shikaku-cli-versions-data-'));
+    const env = { SHIKAKU_DEFINITIONS: dir, SHIKAKU_DATA_DIR: data };
+    // The first run stores version 1; a diff of one version has nothing to show.
+    const first = await shikaku(['definitions', 'diff', 'test-qual'], env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toBe('--- test-qual version 1\n+++ test-qual version 1\n');
+
+    const file = join(dir, 'qualifications/test-qual.yaml');
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace('id: test-qual\n', 'id: test-qual\nversion: 2\neffectiveFrom: "2027-04-01"\n').replace('amount: 3000', 'amount: 3500'));
+    const diff = await shikaku(['definitions', 'diff', 'test-qual'], env);
+    expect(diff.code, diff.stderr).toBe(0);
+    expect(diff.stdout).toContain('--- test-qual version 1\n+++ test-qual version 2 (from 2027-04-01)\n');
+    expect(diff.stdout).toContain('~ procedures.registration.fees[0].amount: 3000 → 3500');
+    expect(diff.stdout).toContain('+ effectiveFrom: "2027-04-01"');
+    expect(diff.stdout).toMatch(/# procedure registration: [0-9a-f]{12} → [0-9a-f]{12}/);
+
+    const dry = await shikaku(['definitions', 'migrate', 'test-qual', '--from', '1', '--to', '2', '--map', 'kosekiRequired=correctionRequested', '--dry-run'], env);
+    expect(dry, dry.stderr).toMatchObject({ code: 0, stdout: '' });
+    expect(dry.stderr).toContain('0 application(s) would move (dry run)');
+    const unknown = await shikaku(['definitions', 'migrate', 'test-qual', '--from', '1', '--to', '9'], env);
+    expect(unknown).toMatchObject({ code: 1 });
+    expect(unknown.stderr).toContain('REQUEST_INVALID: `test-qual` has no stored version 9');
+    expect((await shikaku(['definitions', 'migrate', 'test-qual', '--from', '1', '--to', '2', '--map', 'bad'], env)).stderr).toContain('write --map oldState=newState');
   });
 });

@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 
 const statements = [
+  // Review queues filtered by qualification (without a state) page in index order too.
+  `CREATE INDEX applications_registrar_qualification ON applications (registrar_id, qualification_id, created_at, id)`,
   // Family qualifications (技能士 131 trades, ...) keep one register per kind: a holder may hold several.
   `ALTER TABLE registry_entries ADD COLUMN variant text`,
   // Registrations (or cards) that the law renews carry their expiry as a Japan-time date.
@@ -37,6 +39,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`DROP INDEX applications_registrar_qualification`.execute(db);
   await sql`DROP TABLE definition_version_hashes`.execute(db);
   await sql`DROP TABLE definition_versions`.execute(db);
   await sql`DROP INDEX registry_entries_active_holder`.execute(db);
