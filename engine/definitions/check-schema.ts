@@ -65,6 +65,8 @@ export function checkSchema(source: YamlSource, schema: TSchema): DefinitionProb
       // A union of literals (roles, item names): name the choices instead of "must be equal to constant".
       const allowed = (validate.errors ?? []).filter((e) => e.keyword === 'const' && e.instancePath === error.instancePath).map((e) => String(e.params.allowedValue));
       problems.push(source.problem(path, code, `\`${String(error.data)}\` is not allowed`, didYouMean(String(error.data), allowed)));
+    } else if (code === 'DEFINITION_BAD_FEE') {
+      problems.push(source.problem(path, code, `fee amount \`${JSON.stringify(error.data)}\` is not a whole number of yen, 0 or more`, 'write the amount in yen, or null when it is not known'));
     } else if (code === 'DEFINITION_BAD_DURATION') {
       problems.push(source.problem(path, code, `\`${String(error.data)}\` is not an ISO 8601 duration`, 'write e.g. P5Y, P90D or P6M'));
     } else {

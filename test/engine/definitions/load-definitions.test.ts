@@ -241,13 +241,13 @@ const ruleCases: RuleCase[] = [
     name: 'reports a negative fee amount',
     edits: [replace(SAMPLE, 'amount: 3000', 'amount: -3000')],
     code: 'DEFINITION_BAD_FEE', file: SAMPLE, line: 17, column: 43,
-    says: /must be >= 0 at procedures\.registration\.fees\[0\]\.amount/,
+    says: /fee amount `-3000` is not a whole number of yen, 0 or more at procedures\.registration\.fees\[0\]\.amount — write the amount in yen, or null/,
   },
   {
     name: 'reports a fee amount that is not whole yen (12.5)',
     edits: [replace(SAMPLE, 'amount: 9000', 'amount: 12.5')],
     code: 'DEFINITION_BAD_FEE', file: SAMPLE, line: 18, column: 51,
-    says: /must be integer at procedures\.registration\.fees\[1\]\.amount/,
+    says: /fee amount `12\.5` is not a whole number of yen, 0 or more at procedures\.registration\.fees\[1\]\.amount/,
   },
   {
     name: 'reports a timer duration that is not ISO 8601 (P30X) at the duration',
