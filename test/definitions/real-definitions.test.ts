@@ -7,7 +7,7 @@ import { splitRef, transitionsOf } from '../../engine/definitions/check-procedur
 import { actionLibrary, type ActionName } from '../../engine/library/actions.ts';
 import { guardLibrary, type GuardName } from '../../engine/library/guards.ts';
 import type { FieldConfig, Transition } from '../../engine/definitions/definition-schema.ts';
-import { compileProcedure, formatProblem, loadDefinitions, validateApplicationData, type CompiledProcedure, type ProcedureSpec, type RegistryEntry, type Role } from '../../engine/index.ts';
+import { applicationDataSchema, compileProcedure, formatProblem, loadDefinitions, validateApplicationData, type CompiledProcedure, type ProcedureSpec, type RegistryEntry, type Role } from '../../engine/index.ts';
 import type { FactName, TransitionFacts, TransitionInput } from '../../engine/library/transition-input.ts';
 import { shiftDate } from '../../engine/iso-duration.ts';
 import { chooseTransition } from '../../engine/runtime/choose-transition.ts';
@@ -226,6 +226,14 @@ describe.each(cases)('%s / %s', (qualificationId, procedureKind) => {
     expect(list.length).toBeGreaterThan(0);
     for (const c of list) expect(c.transition.roles.length, `${c.state}.${c.event}`).toBeGreaterThan(0);
     expect(new Set(list.map((c) => c.event))).toEqual(compiled.events);
+  });
+
+  it('generates a form schema a portal can render: every field with a label, the required ones required', () => {
+    const form = applicationDataSchema(spec) as { type: string; properties: Record<string, { title?: string }>; required?: string[] };
+    expect(form.type).toBe('object');
+    for (const field of spec.procedure.fields) expect(form.properties[field.key]?.title, field.key).toBe(field.label.ja);
+    expect([...(form.required ?? [])].sort()).toEqual(spec.procedure.fields.filter((f) => f.required).map((f) => f.key).sort());
+    if (spec.qualification.variants) expect(form.required).toContain('variant');
   });
 
   it('accepts the generated complete data as valid application data', () => {
