@@ -85,6 +85,23 @@ export interface DefinitionVersionsTable {
   first_loaded_at: ColumnType<Date, Date, never>;
 }
 
+export type CertificateStatus = 'active' | 'superseded' | 'deregistered' | 'revoked';
+
+export interface CertificatesTable {
+  id: string;
+  registry_entry_id: string;
+  qualification_id: string;
+  holder_id: string | null;
+  source_application_id: string | null;
+  status: CertificateStatus;
+  status_reason: string | null;
+  token_key_id: string;
+  pdf: Uint8Array;
+  pdf_sha256: string;
+  issued_at: ColumnType<Date, Date, never>;
+  status_changed_at: Date;
+}
+
 export interface DefinitionVersionHashesTable {
   qualification_id: string;
   version: number;
@@ -145,6 +162,7 @@ export interface Database {
   registry_entries: RegistryEntriesTable;
   definition_versions: DefinitionVersionsTable;
   definition_version_hashes: DefinitionVersionHashesTable;
+  certificates: CertificatesTable;
   timers: TimersTable;
   outbox: OutboxTable;
   notifications: NotificationsTable;

@@ -3,6 +3,7 @@ import * as initial from './migrations/2026-12-03T1940-initial.ts';
 import * as idempotencyAndQueues from './migrations/2026-12-03T2030-idempotency-and-queues.ts';
 import * as deficiencyNotice from './migrations/2026-12-03T2230-deficiency-notice.ts';
 import * as variantsExpiryVersions from './migrations/2026-12-04T0200-variants-expiry-versions.ts';
+import * as certificates from './migrations/2026-12-04T0300-certificates.ts';
 
 // A static list: file discovery would need .ts loading at run time and could pick up stray files.
 // Kysely applies migrations in name order; names start with their creation time.
@@ -11,6 +12,7 @@ const migrations = {
   '2026-12-03T2030-idempotency-and-queues': idempotencyAndQueues,
   '2026-12-03T2230-deficiency-notice': deficiencyNotice,
   '2026-12-04T0200-variants-expiry-versions': variantsExpiryVersions,
+  '2026-12-04T0300-certificates': certificates,
 };
 
 /** Applies pending migrations (idempotent; PostgreSQL serialises concurrent runs with an advisory lock). */
