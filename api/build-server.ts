@@ -9,9 +9,11 @@ import { defaultRateLimits, registerRateLimits } from './rate-limits.plugin.ts';
 import { createActorOf } from './request-actor.ts';
 import { registerApplicationRoutes } from './routes/applications.routes.ts';
 import { registerDefinitionsAdminRoutes } from './routes/definitions-admin.routes.ts';
+import { registerHolderRoutes } from './routes/holder.routes.ts';
 import { registerHealthRoutes } from './routes/health.routes.ts';
 import { registerQueueRoutes } from './routes/queues.routes.ts';
 import { registerQualificationRoutes } from './routes/qualifications.routes.ts';
+import { registerVerifyRoutes } from './routes/verify.routes.ts';
 import { sharedSchemas } from './schemas.ts';
 import type { ServerDeps } from './server-deps.ts';
 
@@ -60,5 +62,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerApplicationRoutes(app, routeDeps, actorOf);
   registerQueueRoutes(app, routeDeps, actorOf);
   registerDefinitionsAdminRoutes(app, routeDeps, actorOf);
+  registerHolderRoutes(app, routeDeps, actorOf);
+  registerVerifyRoutes(app, routeDeps);
   return app;
 }

@@ -10,6 +10,7 @@ const tags = [
   { name: 'applications', description: 'Create, read, edit and move applications; If-Match on every change.' },
   { name: 'me', description: "The signed-in applicant's own data." },
   { name: 'review', description: "Registrar staff's queue." },
+  { name: 'verification', description: 'Public, no login: check a certificate\'s QR token and its status now (デジタル資格者証の確認), and the page the QR code opens.' },
   { name: 'ops', description: 'Health, readiness, metrics and this document.' },
   { name: 'admin', description: 'Platform operation: reloading definitions without a restart.' },
 ];

@@ -240,11 +240,70 @@ const DefinitionsReload = Type.Object(
   { $id: 'DefinitionsReload' },
 );
 
+/** Why `POST /v1/verify` says invalid: the token's problems first, then the certificate's status. Stable codes. */
+export const verificationReasons = [
+  'malformed', 'header-not-allowed', 'algorithm-not-allowed', 'wrong-type', 'unknown-key', 'retired-key', 'signature-invalid',
+  'not-found', 'superseded', 'deregistered', 'revoked',
+] as const;
+export type VerificationReason = (typeof verificationReasons)[number];
+
+const VerificationRequest = Type.Object(
+  { token: Type.String({ maxLength: 1024, description: 'The compact JWS after `#` in the QR code\'s URL.' }) },
+  { $id: 'VerificationRequest', additionalProperties: false },
+);
+
+const PrintedCertificate = Type.Object(
+  {
+    id: Type.String({ format: 'uuid', description: 'The certificate id.' }),
+    qualificationId: Type.String(),
+    qualificationName: Type.Union([Type.Ref('LocalizedText'), Type.Null()], { description: 'From the definition (item ①); null when this server does not know the qualification.' }),
+    issuer: Type.Union([Type.Ref('LocalizedText'), Type.Null()], { description: 'The issuing body from the definition (item ⑦).' }),
+    registrationNumber: Type.String({ description: 'As printed (item ④), e.g. 第123456789号.' }),
+    name: Type.String({ description: 'As printed (item ②).' }),
+    birthDate: Type.String({ description: 'As printed, yyyy/mm/dd (item ③).' }),
+    issuedOn: Type.String({ description: 'As printed, yyyy/mm/dd (item ⑤).' }),
+  },
+  { $id: 'PrintedCertificate', description: 'The items the signed token carries: compare them with the paper or screen.' },
+);
+
+const Verification = Type.Object(
+  {
+    valid: Type.Boolean({ description: 'The verdict (有効です): the signature verifies AND the certificate is active now.' }),
+    signatureValid: Type.Boolean({ description: 'The token is one of ours, unaltered, signed by a key that is not retired.' }),
+    status: Type.Union([Type.Literal('active'), Type.Literal('superseded'), Type.Literal('deregistered'), Type.Literal('revoked'), Type.Null()], {
+      description: 'The certificate\'s status in the register; null when the token is refused or there is no such certificate.',
+    }),
+    reason: Type.Union([Type.Enum([...verificationReasons]), Type.Null()], { description: 'Why it is invalid (a stable code); null when valid.' }),
+    detail: Type.Union([Type.String(), Type.Null()], { description: 'The reason in words (English).' }),
+    certificate: Type.Union([Type.Ref('PrintedCertificate'), Type.Null()], { description: 'The printed items; null unless the signature verifies and the certificate exists.' }),
+    statusAsOf: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the status was read from the register: statuses are reused for at most 2 s.' }),
+  },
+  { $id: 'Verification' },
+);
+
+const JsonWebKeySet = Type.Object(
+  {
+    keys: Type.Array(
+      Type.Object({
+        kty: Type.Literal('EC'),
+        crv: Type.Literal('P-256'),
+        x: Type.String(),
+        y: Type.String(),
+        kid: Type.String(),
+        alg: Type.Literal('ES256'),
+        use: Type.Literal('sig'),
+      }),
+    ),
+  },
+  { $id: 'JsonWebKeySet', description: 'RFC 7517 key set: the public keys that sign certificate tokens (current and previous, not retired).' },
+);
+
 /** Every shared schema, for `app.addSchema`. */
 export const sharedSchemas = [
   LocalizedText, PlannedStart, Problem, ProcedureSummary, QualificationSummary, FeeLines, Qualification, ProcedureForm,
   AllowedEvent, DeficiencyNotice, Application, ApplicationSummary, HistoryEvent,
   CreateApplicationRequest, EventRequest, EditApplicationRequest, DefinitionProblem, DefinitionsReload,
+  VerificationRequest, PrintedCertificate, Verification, JsonWebKeySet,
 ];
 
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });

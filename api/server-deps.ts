@@ -1,4 +1,5 @@
 import type { DefinitionsReloader, EngineDeps } from '../engine/index.ts';
+import type { CertificateTokens } from '../renderer/index.ts';
 import type { Authenticate } from './authenticate.ts';
 import type { Metrics } from './metrics.plugin.ts';
 import type { RateLimits } from './rate-limits.plugin.ts';
@@ -23,4 +24,9 @@ export interface ServerDeps {
   readonly metrics?: { readonly token: string; readonly collector: Metrics };
   /** Re-reads the definitions folder for `POST /v1/admin/definitions/reload`; without it the route answers 404. */
   readonly reloader?: DefinitionsReloader;
+  /**
+   * Verifies certificate QR tokens for `POST /v1/verify` and publishes `/.well-known/jwks.json`;
+   * without it the key set is empty and every token is refused.
+   */
+  readonly certificateTokens?: CertificateTokens;
 }

@@ -23,6 +23,18 @@ export interface Config {
   readonly rateLimits: { readonly perIpPerMinute: number; readonly perCallerPerMinute: number };
   /** The bearer token Prometheus sends to `/metrics`; unset → no `/metrics`. */
   readonly metricsToken: string | undefined;
+  /**
+   * JSON key ring that signs certificate QR tokens (`{currentKid, keys: [{kid, privateJwk?, publicJwk, retired?}]}`);
+   * required by `serve` in production; unset elsewhere → a development key in `dataDir`.
+   */
+  readonly certificateKeysFile: string | undefined;
+  /** Where the public reaches this server: QR codes point at `${publicUrl}/verify`. No trailing slash. */
+  readonly publicUrl: string;
+  /**
+   * The PKCS#12 (RSA) that signs certificate PDFs and the file holding its passphrase; required in
+   * production; unset elsewhere → a self-signed development identity in `dataDir`.
+   */
+  readonly pdfSigning: { readonly p12File: string; readonly passphraseFile: string } | undefined;
 }
 
 function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
@@ -46,13 +58,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (metricsToken !== undefined && !metricsTokenPattern.test(metricsToken)) {
     throw new ShikakuError('CONFIG_INVALID', 'SHIKAKU_METRICS_TOKEN must be 32 to 512 characters of A-Z a-z 0-9 . _ ~ + / - (e.g. `openssl rand -hex 32`)');
   }
+  const production = env.NODE_ENV === 'production';
+  const certificateKeysFile = env.SHIKAKU_CERTIFICATE_KEYS_FILE ? resolve(env.SHIKAKU_CERTIFICATE_KEYS_FILE) : undefined;
+  const port = integer('PORT', env.PORT, 3000, 0, 65535);
+  const p12File = env.SHIKAKU_PDF_SIGNING_P12;
+  const passphraseFile = env.SHIKAKU_PDF_SIGNING_PASSPHRASE_FILE;
+  if (Boolean(p12File) !== Boolean(passphraseFile)) throw new ShikakuError('CONFIG_INVALID', 'set SHIKAKU_PDF_SIGNING_P12 and SHIKAKU_PDF_SIGNING_PASSPHRASE_FILE together');
+  const publicUrl = (env.SHIKAKU_PUBLIC_URL || `http://127.0.0.1:${port}`).replace(/\/+$/, '');
+  if (!URL.canParse(publicUrl) || !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(publicUrl)) {
+    throw new ShikakuError('CONFIG_INVALID', `SHIKAKU_PUBLIC_URL must be an http(s) URL without query or fragment, e.g. https://shikaku.example.jp, not \`${publicUrl}\``);
+  }
   return Object.freeze({
     databaseUrl,
     dataDir: resolve(env.SHIKAKU_DATA_DIR || '.shikaku'),
     definitionsDir: resolve(env.SHIKAKU_DEFINITIONS || join(packageRoot, 'definitions')),
-    port: integer('PORT', env.PORT, 3000, 0, 65535),
+    port,
     host: env.HOST || '127.0.0.1',
-    production: env.NODE_ENV === 'production',
+    production,
     logLevel: env.LOG_LEVEL || 'info',
     tokenIssuer: issuer && jwksFile ? { issuer, audience: env.SHIKAKU_TOKEN_AUDIENCE || 'shikaku', jwksFile: resolve(jwksFile) } : undefined,
     workerIntervalMs: integer('SHIKAKU_WORKER_INTERVAL_MS', env.SHIKAKU_WORKER_INTERVAL_MS, 1000, 50, 3_600_000),
@@ -61,5 +83,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perCallerPerMinute: integer('SHIKAKU_RATE_LIMIT_PER_CALLER', env.SHIKAKU_RATE_LIMIT_PER_CALLER, 600, 1, 100_000_000),
     }),
     metricsToken,
+    certificateKeysFile,
+    publicUrl,
+    pdfSigning: p12File && passphraseFile ? Object.freeze({ p12File: resolve(p12File), passphraseFile: resolve(passphraseFile) }) : undefined,
   });
 }

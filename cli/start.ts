@@ -16,6 +16,8 @@ import {
   type EngineDeps,
   type OpenDatabase,
 } from '../engine/index.ts';
+import { workerHandlers } from './certificate-issuing.ts';
+import { certificateTokens } from './certificate-keys.ts';
 import type { Config } from './config.ts';
 import { trustedIssuers } from './trusted-issuers.ts';
 
@@ -48,6 +50,8 @@ export async function serve(config: Config, options: { worker: boolean }): Promi
   const logger = pino({ level: config.logLevel });
   const definitions = await loadDefinitionStore(config);
   const issuers = await trustedIssuers(config);
+  // Certificate QR tokens: verified by /v1/verify, published at /.well-known/jwks.json.
+  const tokens = await certificateTokens(config);
   const { engine, database } = await openEngine(config, definitions);
   const reloader = createDefinitionsReloader(engine, config.definitionsDir);
   const metrics = config.metricsToken ? { token: config.metricsToken, collector: createMetrics() } : undefined;
@@ -58,11 +62,14 @@ export async function serve(config: Config, options: { worker: boolean }): Promi
     logger: { level: config.logLevel },
     rateLimits: config.rateLimits,
     reloader,
+    certificateTokens: tokens,
     ...(metrics ? { metrics } : {}),
   });
   // The server counts the events it applies; the worker's timer events go into the same registry.
   const workerEngine: EngineDeps = metrics ? { ...engine, onTransition: metrics.collector.countTransition } : engine;
-  const worker = options.worker ? startWorker(workerEngine, { intervalMs: config.workerIntervalMs, onError: (err) => logger.error({ err }, 'worker round failed') }) : undefined;
+  const worker = options.worker
+    ? startWorker(workerEngine, { intervalMs: config.workerIntervalMs, handlers: await workerHandlers(config, workerEngine, tokens), onError: (err) => logger.error({ err }, 'worker round failed') })
+    : undefined;
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -95,7 +102,8 @@ export async function work(config: Config): Promise<void> {
   const logger = pino({ level: config.logLevel });
   const definitions = await loadDefinitionStore(config);
   const { engine, database } = await openEngine(config, definitions);
-  const worker = startWorker(engine, { intervalMs: config.workerIntervalMs, onError: (err) => logger.error({ err }, 'worker round failed') });
+  const tokens = await certificateTokens(config);
+  const worker = startWorker(engine, { intervalMs: config.workerIntervalMs, handlers: await workerHandlers(config, engine, tokens), onError: (err) => logger.error({ err }, 'worker round failed') });
   const stop = async () => {
     await worker.stop();
     await database.close();

@@ -23,3 +23,38 @@ export async function findCertificateStatus(db: Kysely<Database>, id: string): P
     .executeTakeFirst();
   return row && { id: row.id, qualificationId: row.qualification_id, status: row.status, reason: row.status_reason, changedAt: new Date(row.status_changed_at) };
 }
+
+/** Marks the active certificate of a registry entry as no longer valid, with why. */
+export async function markEntryCertificates(db: Kysely<Database>, registryEntryId: string, status: Exclude<CertificateStatus, 'active'>, reason: string, now: Date): Promise<number> {
+  const result = await db
+    .updateTable('certificates')
+    .set({ status, status_reason: reason, status_changed_at: now })
+    .where('registry_entry_id', '=', registryEntryId)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
+ * Revokes one certificate (an admin's decision, e.g. a leaked copy), with the reason verifiers see.
+ * @returns the certificate's status before, or undefined when there is no such certificate.
+ */
+export async function revokeCertificate(db: Kysely<Database>, id: string, reason: string, now: Date): Promise<CertificateStatus | undefined> {
+  const before = await findCertificateStatus(db, id);
+  if (!before) return undefined;
+  await db.updateTable('certificates').set({ status: 'revoked', status_reason: reason, status_changed_at: now }).where('id', '=', id).execute();
+  return before.status;
+}
+
+/** The holder's current (active) certificate for a qualification (and kind), PDF included. */
+export async function findCurrentCertificate(db: Kysely<Database>, holderId: string, qualificationId: string, registryEntryId?: string): Promise<CertificateRow | undefined> {
+  return db
+    .selectFrom('certificates')
+    .selectAll()
+    .where('holder_id', '=', holderId)
+    .where('qualification_id', '=', qualificationId)
+    .where('status', '=', 'active')
+    .$if(registryEntryId !== undefined, (q) => q.where('registry_entry_id', '=', registryEntryId!))
+    .orderBy('issued_at', 'desc')
+    .executeTakeFirst();
+}

@@ -5,6 +5,7 @@ import type { ProcedureSpec } from '../definitions/procedure-spec.ts';
 import { shiftDate } from '../iso-duration.ts';
 import type { TransitionFacts } from '../library/transition-input.ts';
 import type { ApplicationsTable, Database } from './database-schema.ts';
+import { markEntryCertificates } from './certificates.repository.ts';
 import { allocateRegistrationNumber, insertRegistryEntry, updateRegistryEntry } from './registry.repository.ts';
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
@@ -95,6 +96,8 @@ export async function performRegistryActions(
         if (!entry || entry.status !== 'active') throw new ShikakuError('APPLICATION_EVENT_NOT_ALLOWED', 'no active registry entry to deregister', { reasons: ['registryMatch: no active entry'] });
         const reason = d.reason === 'death' ? 'death' : 'request';
         await updateRegistryEntry(trx, entry.id, { status: 'deregistered', deregisteredOn: japanDate(now), deregistrationReason: reason }, now);
+        // Its certificates stop verifying in the same transaction (a death report included).
+        await markEntryCertificates(trx, entry.id, 'deregistered', reason === 'death' ? 'the holder died (登録抹消: 死亡)' : 'deregistered at the holder\'s request', now);
         registryEntryId = entry.id;
         Object.assign(effects, { registryEntryId: entry.id, registrationNumber: entry.registrationNumber, deregistered: reason });
         break;

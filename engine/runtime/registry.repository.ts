@@ -33,6 +33,18 @@ export async function findActiveEntryOfHolder(db: Executor, qualificationId: str
   return row && toEntry(row);
 }
 
+/** The entry with this id, if any. */
+export async function findRegistryEntryById(db: Executor, id: string): Promise<RegistryEntry | undefined> {
+  const row = await db.selectFrom('registry_entries').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toEntry(row);
+}
+
+/** Every entry linked to a holder (active or not), by qualification and number. */
+export async function listEntriesOfHolder(db: Executor, holderId: string): Promise<RegistryEntry[]> {
+  const rows = await db.selectFrom('registry_entries').selectAll().where('holder_id', '=', holderId).orderBy('qualification_id').orderBy('registration_number').execute();
+  return rows.map(toEntry);
+}
+
 /** The entry with this number whose name and birth date match exactly, if any. */
 export async function findMatchingEntry(
   db: Executor,

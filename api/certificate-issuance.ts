@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import { certificateIssuedFor, certificateSubject, formatRegistrationNumber, japanDate, recordCertificate, type EngineDeps, type OutboxHandler } from '../engine/index.ts';
+import { verificationUrl, type CertificateRenderer, type CertificateTokens, type PdfSigner } from '../renderer/index.ts';
+import { certificateView, printedDate, printedName } from './certificate-view.ts';
+
+export interface CertificateIssuing {
+  readonly renderer: CertificateRenderer;
+  readonly signer: PdfSigner;
+  readonly tokens: CertificateTokens;
+  /** Where the QR code's verification page lives, e.g. https://shikaku.example.jp */
+  readonly publicBaseUrl: string;
+}
+
+/**
+ * The worker's handler for `certificate.issue` outbox jobs (queued by approvals): render the
+ * certificate with its QR token, sign the PDF, and store it as the entry's current certificate in the
+ * job's transaction. A job run twice issues once. Rendering never runs in an API request.
+ * @throws when the application's registry entry is gone or not active (the job is retried, its error kept).
+ */
+export function createCertificateIssueHandler(engine: EngineDeps, issuing: CertificateIssuing): OutboxHandler {
+  return async (trx, job, now) => {
+    const applicationId = String(job.payload.applicationId);
+    if (await certificateIssuedFor(trx, applicationId)) return;
+    const subject = await certificateSubject(engine, trx, applicationId, now);
+    if (!subject) throw new Error(`application ${applicationId} has no active registry entry to certify`);
+    const id = randomUUID();
+    const issuedOn = japanDate(now);
+    const { entry, qualification } = subject;
+    const token = await issuing.tokens.sign({
+      certificateId: id,
+      qualificationId: qualification.id,
+      registrationNumber: formatRegistrationNumber(entry.registrationNumber, qualification.registrationNumber),
+      name: printedName(entry),
+      birthDate: printedDate(entry.birthDate),
+      issuedOn: printedDate(issuedOn),
+    });
+    const view = certificateView(subject, id, verificationUrl(issuing.publicBaseUrl, token), issuedOn);
+    const pdf = await issuing.signer.sign(await issuing.renderer.render(view));
+    await recordCertificate(trx, { id, subject, tokenKeyId: issuing.tokens.currentKid, pdf, now });
+  };
+}

@@ -1,0 +1,72 @@
+import type { Kysely } from 'kysely';
+import { createHash } from 'node:crypto';
+import { japanDate } from '../clock.ts';
+import type { Qualification } from '../definitions/definition-schema.ts';
+import type { Database } from './database-schema.ts';
+import type { EngineDeps } from './engine-deps.ts';
+import type { RegistryEntry } from './registry-entry.ts';
+import { findActiveEntryOfHolder, findRegistryEntryById } from './registry.repository.ts';
+
+/** What a certificate is issued for: the registry entry it prints and the definition that lays it out. */
+export interface CertificateSubject {
+  readonly applicationId: string;
+  readonly entry: RegistryEntry;
+  /** The qualification file in force on the issue date: it sets the printed items (seed ①–⑨). */
+  readonly qualification: Qualification;
+}
+
+/**
+ * The subject of the certificate an approved application asks for: the entry the approval wrote or
+ * changed, else (a reissue) the applicant's active entry of that qualification and kind.
+ * @returns undefined when the application or its entry no longer exists.
+ */
+export async function certificateSubject(deps: EngineDeps, db: Kysely<Database>, applicationId: string, now: Date): Promise<CertificateSubject | undefined> {
+  const application = await db.selectFrom('applications').select(['id', 'qualification_id', 'applicant_id', 'registry_entry_id', 'data']).where('id', '=', applicationId).executeTakeFirst();
+  if (!application) return undefined;
+  const variant = typeof application.data.variant === 'string' ? application.data.variant : null;
+  const entry = application.registry_entry_id
+    ? await findRegistryEntryById(db, application.registry_entry_id)
+    : await findActiveEntryOfHolder(db, application.qualification_id, application.applicant_id, variant);
+  const qualification = deps.definitions.inForce(application.qualification_id, japanDate(now))?.loaded.definition ?? deps.definitions.qualifications.get(application.qualification_id)?.definition;
+  if (!entry || entry.status !== 'active' || !qualification) return undefined;
+  return { applicationId, entry, qualification };
+}
+
+/** Whether the certificate of this application was issued already (outbox jobs run at least once). */
+export async function certificateIssuedFor(db: Kysely<Database>, applicationId: string): Promise<boolean> {
+  return (await db.selectFrom('certificates').select('id').where('source_application_id', '=', applicationId).executeTakeFirst()) !== undefined;
+}
+
+/**
+ * Stores a signed certificate as the entry's active one; the one it replaces is superseded in the same
+ * transaction, so a reissue invalidates the old copy at the moment the new one exists.
+ */
+export async function recordCertificate(
+  db: Kysely<Database>,
+  certificate: { id: string; subject: CertificateSubject; tokenKeyId: string; pdf: Uint8Array; now: Date },
+): Promise<void> {
+  const { id, subject, tokenKeyId, pdf, now } = certificate;
+  await db
+    .updateTable('certificates')
+    .set({ status: 'superseded', status_reason: `superseded by certificate ${id} (再交付)`, status_changed_at: now })
+    .where('registry_entry_id', '=', subject.entry.id)
+    .where('status', '=', 'active')
+    .execute();
+  await db
+    .insertInto('certificates')
+    .values({
+      id,
+      registry_entry_id: subject.entry.id,
+      qualification_id: subject.entry.qualificationId,
+      holder_id: subject.entry.holderId,
+      source_application_id: subject.applicationId,
+      status: 'active',
+      status_reason: null,
+      token_key_id: tokenKeyId,
+      pdf,
+      pdf_sha256: createHash('sha256').update(pdf).digest('hex'),
+      issued_at: now,
+      status_changed_at: now,
+    })
+    .execute();
+}

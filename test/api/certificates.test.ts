@@ -1,0 +1,225 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthenticator } from '../../api/authenticate.ts';
+import { buildServer } from '../../api/build-server.ts';
+import { createCertificateIssueHandler } from '../../api/certificate-issuance.ts';
+import { loadDevIssuer } from '../../api/dev-issuer.ts';
+import {
+  createManualClock,
+  DefinitionStore,
+  defaultOutboxHandlers,
+  importRegistryEntry,
+  loadDefinitions,
+  processOutbox,
+  type EngineDeps,
+  type Role,
+} from '../../engine/index.ts';
+import type { FieldConfig } from '../../engine/definitions/definition-schema.ts';
+import { checkPdfSignature, createCertificateRenderer, createCertificateTokens, createPdfSigner, loadDevSigningIdentity, readSigningCertificate } from '../../renderer/index.ts';
+import { decodeQr, itWith, pdfsig, pdfsigAccepts, pdftotext } from '../renderer/pdf-tools.ts';
+import { fixtureDefinitionsDir } from '../support/fixture-definitions.ts';
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database.ts';
+import { ringKey } from '../support/verification-fixtures.ts';
+
+const root = join(import.meta.dirname, '../..');
+const LIVE = ['kaigo-fukushishi', 'shakai-fukushishi', 'seishin-hoken-fukushishi', 'konin-shinrishi', 'shakai-hoken-romushi', 'hokeni', 'hoken-yakuzaishi'];
+const holder = { familyName: '髙橋', givenName: '美咲', familyNameKana: 'タカハシ', givenNameKana: 'ミサキ', birthDate: '1988-07-15', honseki: '神奈川県' };
+
+/** A server that issues certificates: the API plus the worker's outbox handlers, on `definitionsDir`. */
+async function issuingServer(kind: Parameters<typeof createTestDatabase>[0], definitionsDir: string) {
+  const database: TestDatabase = await createTestDatabase(kind);
+  const clock = createManualClock(new Date('2026-12-04T01:00:00Z'));
+  const loaded = await loadDefinitions(definitionsDir);
+  expect(loaded.problems).toEqual([]);
+  const definitions = new DefinitionStore(loaded.qualifications);
+  await definitions.persist(database.db, clock.now());
+  const engine: EngineDeps = { db: database.db, definitions, clock };
+  const dataDir = mkdtempSync(join(tmpdir(), 'shikaku-certificates-'));
+  const issuer = await loadDevIssuer(join(dataDir, 'dev-issuer.json'));
+  const key = await ringKey('cert-2026');
+  const tokens = createCertificateTokens({ currentKid: key.kid, keys: [key] });
+  const identity = await loadDevSigningIdentity(dataDir);
+  const handlers = {
+    ...defaultOutboxHandlers,
+    'certificate.issue': createCertificateIssueHandler(engine, { renderer: await createCertificateRenderer(), signer: createPdfSigner(identity, { clock }), tokens, publicBaseUrl: 'https://shikaku.example.jp' }),
+  };
+  const app = await buildServer({
+    engine,
+    authenticate: createAuthenticator([issuer.trusted]),
+    ready: async () => (await sql`SELECT 1`.execute(database.db), true),
+    certificateTokens: tokens,
+    rateLimits: { perIpPerMinute: 100_000, perCallerPerMinute: 100_000 },
+  });
+  const bearer = async (sub: string, role: Role, registrar?: string) => `Bearer ${await issuer.mint({ sub, role, ...(registrar ? { registrar } : {}) })}`;
+  return {
+    app,
+    engine,
+    clock,
+    identity,
+    bearer,
+    /** Runs the worker's outbox once, as `shikaku serve` does every second. */
+    work: () => processOutbox(engine, handlers),
+    async close() {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
+type IssuingServer = Awaited<ReturnType<typeof issuingServer>>;
+
+/** Data a form accepts: the holder's details where asked, a sample value for every other field, every attachment. */
+function completeData(fields: readonly FieldConfig[], attachments: readonly { key: string }[]): Record<string, unknown> {
+  const sample = (f: FieldConfig): unknown => {
+    if (f.key in holder) return holder[f.key as keyof typeof holder];
+    switch (f.type) {
+      case 'date': return '2024-03-01';
+      case 'integer': return 1;
+      case 'boolean': return true;
+      case 'enum': return f.values![0]!.value;
+      case 'email': return 'holder@example.jp';
+      case 'phone': return '03-1234-5678';
+      case 'postalCode': return '100-0001';
+      default: return 'テスト'.slice(0, f.maxLength ?? 10);
+    }
+  };
+  const data: Record<string, unknown> = Object.fromEntries(fields.filter((f) => f.required).map((f) => [f.key, sample(f)]));
+  if (attachments.length > 0) data.attachments = Object.fromEntries(attachments.map((a) => [a.key, `upload-${a.key}`]));
+  return data;
+}
+
+async function post(s: IssuingServer, url: string, authorization: string, payload: unknown, ifMatch?: number) {
+  const res = await s.app.inject({ method: 'POST', url, headers: { authorization, ...(ifMatch ? { 'if-match': `"${ifMatch}"` } : {}) }, payload: payload as Record<string, unknown> });
+  expect(res.statusCode, res.body).toBeLessThan(300);
+  return res.json();
+}
+
+/** Moves an application through payment and review to approval. */
+async function approve(s: IssuingServer, application: { id: string; state: string; version: number }, registrar: string) {
+  let current = application;
+  if (current.state === 'awaitingPayment') current = await post(s, `/v1/applications/${current.id}/events`, await s.bearer('payment-provider', 'payment'), { type: 'confirmPayment' }, current.version);
+  expect(current.state).toBe('underReview');
+  return post(s, `/v1/applications/${current.id}/events`, await s.bearer(`staff-${registrar}`, 'reviewer', registrar), { type: 'approve' }, current.version);
+}
+
+async function myCertificate(s: IssuingServer, authorization: string, qualification: string) {
+  const list = (await s.app.inject({ method: 'GET', url: '/v1/me/qualifications', headers: { authorization } })).json();
+  const item = list.items.find((i: { qualification: string }) => i.qualification === qualification);
+  expect(item?.certificate, JSON.stringify(list)).toBeTruthy();
+  const pdf = await s.app.inject({ method: 'GET', url: item.certificate.href, headers: { authorization } });
+  expect(pdf.statusCode).toBe(200);
+  expect(pdf.headers['content-type']).toBe('application/pdf');
+  return { item, pdf: new Uint8Array(pdf.rawPayload) };
+}
+
+const tokenOf = (url: string) => url.slice(url.indexOf('#') + 1);
+const verify = async (s: IssuingServer, token: string) => (await s.app.inject({ method: 'POST', url: '/v1/verify', payload: { token } })).json();
+
+describe.each(databaseKinds)('certificates of the 7 live qualifications on %s', (kind) => {
+  let s: IssuingServer;
+  beforeAll(async () => {
+    s = await issuingServer(kind, join(root, 'definitions'));
+  });
+  afterAll(async () => s?.close());
+
+  itWith('pdfsig', 'pdftotext', 'zbarimg', 'pdftoppm')('lets a holder download a signed certificate of each, whose QR verifies as valid', async () => {
+    for (const [i, qualification] of LIVE.entries()) {
+      const person = await s.bearer(`holder-${qualification}`, 'applicant');
+      const definition = s.engine.definitions.qualifications.get(qualification)!;
+      const registrar = definition.definition.registrar.id;
+      if (definition.procedures.has('link')) {
+        // An existing holder (paper-era register) does 初期設定 and gets the certificate.
+        await importRegistryEntry(s.engine.db, { qualificationId: qualification, registrationNumber: 1000 + i, holderId: null, familyName: holder.familyName, givenName: holder.givenName, birthDate: holder.birthDate, honseki: holder.honseki, registeredOn: '2010-04-01' }, s.engine.clock.now());
+        const linked = await post(s, `/v1/qualifications/${qualification}/procedures/link/applications`, person, { data: { registrationNumber: String(1000 + i), familyName: holder.familyName, givenName: holder.givenName, birthDate: holder.birthDate }, submit: true });
+        expect(linked.state).toBe('linked');
+      } else {
+        const spec = definition.procedures.get('registration')!.spec.procedure;
+        const created = await post(s, `/v1/qualifications/${qualification}/procedures/registration/applications`, person, { data: completeData(spec.fields, spec.attachments.filter((a) => !a.omittedBy)), submit: true });
+        expect((await approve(s, created, registrar)).state).toBe('registered');
+      }
+      const before = await s.app.inject({ method: 'GET', url: `/v1/me/qualifications/${qualification}/certificate.pdf`, headers: { authorization: person } });
+      expect(before.json().code, `${qualification}: the certificate is rendered by the worker, not in the request`).toBe('CERTIFICATE_NOT_FOUND');
+      expect(await s.work()).toMatchObject({ failed: 0 });
+
+      const { pdf } = await myCertificate(s, person, qualification);
+      expect(pdfsigAccepts(await pdfsig(pdf)), qualification).toBe(true);
+      expect(checkPdfSignature(pdf, [readSigningCertificate(s.identity)])).toMatchObject({ valid: true });
+      const text = await pdftotext(pdf);
+      for (const printed of [definition.definition.certificate.title, definition.definition.name.ja, '髙橋 美咲', '1988/07/15', definition.definition.registrar.name.ja]) expect(text, qualification).toContain(printed);
+      const [url] = await decodeQr(pdf);
+      expect(url, qualification).toMatch(/^https:\/\/shikaku\.example\.jp\/verify#/);
+      expect(Buffer.byteLength(url!)).toBeLessThanOrEqual(300);
+      expect(await verify(s, tokenOf(url!)), qualification).toMatchObject({ valid: true, status: 'active' });
+    }
+  });
+});
+
+describe.each(databaseKinds)('reissue, deregistration and revocation on %s', (kind) => {
+  let s: IssuingServer;
+  let person: string;
+  beforeAll(async () => {
+    s = await issuingServer(kind, fixtureDefinitionsDir());
+    person = await s.bearer('holder-fixture', 'applicant');
+  });
+  afterAll(async () => s?.close());
+
+  const register = async () => {
+    const spec = s.engine.definitions.current('test-qual', 'registration')!.spec.procedure;
+    const created = await post(s, '/v1/qualifications/test-qual/procedures/registration/applications', person, { data: completeData(spec.fields, []), submit: true });
+    await approve(s, created, 'test-body');
+    await s.work();
+  };
+
+  it('supersedes the old certificate on reissue, and lets only an admin revoke one', async () => {
+    await register();
+    const first = await myCertificate(s, person, 'test-qual');
+    const firstToken = tokenOf(await decodeOrSubject(first.pdf));
+    expect(await verify(s, firstToken)).toMatchObject({ valid: true, status: 'active' });
+
+    const reissue = await post(s, '/v1/qualifications/test-qual/procedures/reissue/applications', person, { data: { reason: 'lost' }, submit: true });
+    await approve(s, reissue, 'test-body');
+    await s.work();
+    const second = await myCertificate(s, person, 'test-qual');
+    expect(second.item.certificate.id).not.toBe(first.item.certificate.id);
+    const secondToken = tokenOf(await decodeOrSubject(second.pdf));
+    // The status cache keeps answers for at most 2 s.
+    s.clock.advance(3000);
+    expect(await verify(s, firstToken)).toMatchObject({ valid: false, status: 'superseded' });
+    expect(await verify(s, secondToken)).toMatchObject({ valid: true, status: 'active' });
+
+    const admin = await s.bearer('ops', 'admin');
+    const revoked = await s.app.inject({ method: 'POST', url: `/v1/admin/certificates/${second.item.certificate.id}/revoke`, headers: { authorization: admin }, payload: { reason: '誤送信による漏えい' } });
+    expect(revoked.json()).toMatchObject({ status: 'revoked', previousStatus: 'active' });
+    const refused = await s.app.inject({ method: 'POST', url: `/v1/admin/certificates/${second.item.certificate.id}/revoke`, headers: { authorization: person }, payload: { reason: 'x' } });
+    expect(refused.statusCode).toBe(403);
+    expect((await s.app.inject({ method: 'POST', url: '/v1/admin/certificates/00000000-0000-4000-8000-000000000000/revoke', headers: { authorization: admin }, payload: { reason: 'x' } })).json().code).toBe('CERTIFICATE_NOT_FOUND');
+    s.clock.advance(3000);
+    expect(await verify(s, secondToken)).toMatchObject({ valid: false, status: 'revoked' });
+  });
+
+  it('marks the current certificate deregistered when the holder deregisters', async () => {
+    const other = await s.bearer('holder-leaving', 'applicant');
+    const spec = s.engine.definitions.current('test-qual', 'registration')!.spec.procedure;
+    const created = await post(s, '/v1/qualifications/test-qual/procedures/registration/applications', other, { data: { ...completeData(spec.fields, []), givenName: '去人' }, submit: true });
+    await approve(s, created, 'test-body');
+    await s.work();
+    const { pdf } = await myCertificate(s, other, 'test-qual');
+    const token = tokenOf(await decodeOrSubject(pdf));
+    const leaving = await post(s, '/v1/qualifications/test-qual/procedures/deregistration/applications', other, { data: { reason: 'request' }, submit: true });
+    await approve(s, leaving, 'test-body');
+    s.clock.advance(3000);
+    expect(await verify(s, token)).toMatchObject({ valid: false, status: 'deregistered' });
+    const list = (await s.app.inject({ method: 'GET', url: '/v1/me/qualifications', headers: { authorization: other } })).json();
+    expect(list.items).toEqual([expect.objectContaining({ qualification: 'test-qual', status: 'deregistered', certificate: null })]);
+  });
+});
+
+/** The verification URL of a certificate: from its QR code where zbarimg exists, else from its document information. */
+async function decodeOrSubject(pdf: Uint8Array): Promise<string> {
+  const { PDFDocument } = await import('pdf-lib');
+  const subject = (await PDFDocument.load(pdf)).getSubject();
+  expect(subject).toMatch(/\/verify#/);
+  return subject!;
+}
