@@ -3,6 +3,7 @@ import { loadDevIssuer } from '../api/dev-issuer.ts';
 import { formatProblem, loadDefinitions, migrateToLatest, openDatabase, ShikakuError, type Role } from '../engine/index.ts';
 import { loadConfig, type Config } from './config.ts';
 import { definitionsCommand } from './definitions-commands.ts';
+import { verifyCommand } from './verify-command.ts';
 import { mermaidDiagram } from './mermaid-diagram.ts';
 import { loadDefinitionStore, serve, work } from './start.ts';
 import { devIssuerKeyFile } from './trusted-issuers.ts';
@@ -97,6 +98,7 @@ program
   });
 
 program.addCommand(definitionsCommand(() => config()));
+program.addCommand(verifyCommand(() => config()));
 
 try {
   await program.parseAsync();
