@@ -1,7 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { certificateIssuedFor, certificateSubject, formatRegistrationNumber, japanDate, recordCertificate, type EngineDeps, type OutboxHandler } from '../engine/index.ts';
-import { verificationUrl, type CertificateRenderer, type CertificateTokens, type PdfSigner } from '../renderer/index.ts';
+import {
+  canonicalJson,
+  certificateIssuedFor,
+  certificateSubject,
+  formatRegistrationNumber,
+  japanDate,
+  printedOnCurrentCertificate,
+  recordCertificate,
+  type EngineDeps,
+  type OutboxHandler,
+} from '../engine/index.ts';
+import { verificationUrl, type CertificateRenderer, type CertificateTokens, type CertificateView, type PdfSigner } from '../renderer/index.ts';
 import { certificateView, printedDate, printedName } from './certificate-view.ts';
+
+/** What a certificate shows, without what changes every time it is printed (its id, QR and issue date). */
+const printedItems = (view: CertificateView) => ({
+  title: view.title,
+  front: view.front.filter((i) => i.item !== 'issuedOn'),
+  back: view.back.filter((i) => i.item !== 'issuedOn'),
+});
 
 export interface CertificateIssuing {
   readonly renderer: CertificateRenderer;
@@ -35,7 +52,10 @@ export function createCertificateIssueHandler(engine: EngineDeps, issuing: Certi
       issuedOn: printedDate(issuedOn),
     });
     const view = certificateView(subject, id, verificationUrl(issuing.publicBaseUrl, token), issuedOn);
+    const printed = printedItems(view);
+    // A change of something not printed (an address, say) keeps the holder's paper valid: nothing to reissue.
+    if (subject.template !== 'reissue' && canonicalJson(await printedOnCurrentCertificate(trx, entry.id)) === canonicalJson(printed)) return;
     const pdf = await issuing.signer.sign(await issuing.renderer.render(view));
-    await recordCertificate(trx, { id, subject, tokenKeyId: issuing.tokens.currentKid, pdf, now });
+    await recordCertificate(trx, { id, subject, tokenKeyId: issuing.tokens.currentKid, printed, pdf, now });
   };
 }

@@ -35,6 +35,6 @@ export { transitionStatement, type TransitionWrite } from './runtime/write-trans
 export { diffDefinitions, formatChange, type DefinitionChange } from './definitions/diff-definitions.ts';
 export { migrateApplications, type MigrateCommand, type MigrationResult } from './runtime/migrate-applications.ts';
 export type { CertificateStatus } from './runtime/database-schema.ts';
-export { certificateIssuedFor, certificateSubject, recordCertificate, type CertificateSubject } from './runtime/certificate-issuance.ts';
+export { certificateIssuedFor, certificateSubject, printedOnCurrentCertificate, recordCertificate, type CertificateSubject } from './runtime/certificate-issuance.ts';
 export { findCertificateStatus, findCurrentCertificate, markEntryCertificates, revokeCertificate, type CertificateRow, type CertificateStatusView } from './runtime/certificates.repository.ts';
 export { listEntriesOfHolder } from './runtime/registry.repository.ts';

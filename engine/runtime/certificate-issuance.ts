@@ -13,6 +13,8 @@ export interface CertificateSubject {
   readonly entry: RegistryEntry;
   /** The qualification file in force on the issue date: it sets the printed items (seed ①–⑨). */
   readonly qualification: Qualification;
+  /** The template of the approved procedure (`reissue` always issues; others only when the print changes). */
+  readonly template: string;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface CertificateSubject {
  * @returns undefined when the application or its entry no longer exists.
  */
 export async function certificateSubject(deps: EngineDeps, db: Kysely<Database>, applicationId: string, now: Date): Promise<CertificateSubject | undefined> {
-  const application = await db.selectFrom('applications').select(['id', 'qualification_id', 'applicant_id', 'registry_entry_id', 'data']).where('id', '=', applicationId).executeTakeFirst();
+  const application = await db.selectFrom('applications').select(['id', 'qualification_id', 'applicant_id', 'registry_entry_id', 'data', 'definition_hash']).where('id', '=', applicationId).executeTakeFirst();
   if (!application) return undefined;
   const variant = typeof application.data.variant === 'string' ? application.data.variant : null;
   const entry = application.registry_entry_id
@@ -29,12 +31,19 @@ export async function certificateSubject(deps: EngineDeps, db: Kysely<Database>,
     : await findActiveEntryOfHolder(db, application.qualification_id, application.applicant_id, variant);
   const qualification = deps.definitions.inForce(application.qualification_id, japanDate(now))?.loaded.definition ?? deps.definitions.qualifications.get(application.qualification_id)?.definition;
   if (!entry || entry.status !== 'active' || !qualification) return undefined;
-  return { applicationId, entry, qualification };
+  const template = (await deps.definitions.pinned(db, application.definition_hash)).spec.procedure.template;
+  return { applicationId, entry, qualification, template };
 }
 
 /** Whether the certificate of this application was issued already (outbox jobs run at least once). */
 export async function certificateIssuedFor(db: Kysely<Database>, applicationId: string): Promise<boolean> {
   return (await db.selectFrom('certificates').select('id').where('source_application_id', '=', applicationId).executeTakeFirst()) !== undefined;
+}
+
+/** What the entry's current certificate prints, if it has one. */
+export async function printedOnCurrentCertificate(db: Kysely<Database>, registryEntryId: string): Promise<Record<string, unknown> | undefined> {
+  const row = await db.selectFrom('certificates').select('printed').where('registry_entry_id', '=', registryEntryId).where('status', '=', 'active').executeTakeFirst();
+  return row?.printed;
 }
 
 /**
@@ -43,9 +52,9 @@ export async function certificateIssuedFor(db: Kysely<Database>, applicationId: 
  */
 export async function recordCertificate(
   db: Kysely<Database>,
-  certificate: { id: string; subject: CertificateSubject; tokenKeyId: string; pdf: Uint8Array; now: Date },
+  certificate: { id: string; subject: CertificateSubject; tokenKeyId: string; printed: Record<string, unknown>; pdf: Uint8Array; now: Date },
 ): Promise<void> {
-  const { id, subject, tokenKeyId, pdf, now } = certificate;
+  const { id, subject, tokenKeyId, printed, pdf, now } = certificate;
   await db
     .updateTable('certificates')
     .set({ status: 'superseded', status_reason: `superseded by certificate ${id} (再交付)`, status_changed_at: now })
@@ -63,6 +72,7 @@ export async function recordCertificate(
       status: 'active',
       status_reason: null,
       token_key_id: tokenKeyId,
+      printed: JSON.stringify(printed),
       pdf,
       pdf_sha256: createHash('sha256').update(pdf).digest('hex'),
       issued_at: now,

@@ -96,6 +96,8 @@ export interface CertificatesTable {
   status: CertificateStatus;
   status_reason: string | null;
   token_key_id: string;
+  /** The items as printed (label and value per item, front and back), to tell whether a change alters them. */
+  printed: JSONColumnType<Record<string, unknown>>;
   pdf: Uint8Array;
   pdf_sha256: string;
   issued_at: ColumnType<Date, Date, never>;

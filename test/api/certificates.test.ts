@@ -199,6 +199,28 @@ describe.each(databaseKinds)('reissue, deregistration and revocation on %s', (ki
     expect(await verify(s, secondToken)).toMatchObject({ valid: false, status: 'revoked' });
   });
 
+  it('reissues on a change of a printed item only: a new address keeps the certificate, a new name replaces it', async () => {
+    const mover = await s.bearer('holder-moving', 'applicant');
+    const spec = s.engine.definitions.current('test-qual', 'registration')!.spec.procedure;
+    await approve(s, await post(s, '/v1/qualifications/test-qual/procedures/registration/applications', mover, { data: { ...completeData(spec.fields, []), givenName: '転居' }, submit: true }), 'test-body');
+    await s.work();
+    const before = await myCertificate(s, mover, 'test-qual');
+
+    await approve(s, await post(s, '/v1/qualifications/test-qual/procedures/change/applications', mover, { data: { newAddress: '東京都千代田区霞が関1-1', changedOn: '2026-11-30' }, submit: true }), 'test-body');
+    expect(await s.work()).toMatchObject({ failed: 0 });
+    expect((await myCertificate(s, mover, 'test-qual')).item.certificate.id).toBe(before.item.certificate.id);
+
+    await approve(s, await post(s, '/v1/qualifications/test-qual/procedures/change/applications', mover, { data: { newFamilyName: '佐々木', changedOn: '2026-12-01' }, submit: true }), 'test-body');
+    await s.work();
+    const after = await myCertificate(s, mover, 'test-qual');
+    expect(after.item.certificate.id).not.toBe(before.item.certificate.id);
+    expect(await (await import('pdf-lib')).PDFDocument.load(after.pdf).then((d) => d.getTitle())).toBe('試験資格登録証');
+    s.clock.advance(3000);
+    expect(await verify(s, tokenOf(await decodeOrSubject(before.pdf)))).toMatchObject({ valid: false, status: 'superseded' });
+    const current = await verify(s, tokenOf(await decodeOrSubject(after.pdf)));
+    expect(current).toMatchObject({ valid: true, status: 'active', certificate: { name: '佐々木 転居' } });
+  });
+
   it('marks the current certificate deregistered when the holder deregisters', async () => {
     const other = await s.bearer('holder-leaving', 'applicant');
     const spec = s.engine.definitions.current('test-qual', 'registration')!.spec.procedure;

@@ -86,6 +86,7 @@ export async function insertCertificate(db: Kysely<Database>, entry: RegistryEnt
       status,
       status_reason: status === 'active' ? null : `test: ${status}`,
       token_key_id: 'test',
+      printed: JSON.stringify({}),
       pdf: new TextEncoder().encode('%PDF-1.7 placeholder'),
       pdf_sha256: '0'.repeat(64),
       issued_at: at,

@@ -11,6 +11,7 @@ const statements = [
     status text NOT NULL CHECK (status IN ('active', 'superseded', 'deregistered', 'revoked')),
     status_reason text,
     token_key_id text NOT NULL,
+    printed jsonb NOT NULL,
     pdf bytea NOT NULL,
     pdf_sha256 text NOT NULL,
     issued_at timestamptz NOT NULL,
