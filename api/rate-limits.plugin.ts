@@ -35,7 +35,10 @@ export async function registerRateLimits(app: FastifyInstance, limits: RateLimit
     timeWindow: '1 minute',
     allowList: (request) => !request.headers.authorization,
     // An invalid token gets its IP's bucket here; the route then answers 401.
-    keyGenerator: async (request) => actorOf(request).then((actor) => `caller:${actor.id}`, () => `ip:${request.ip}`),
+    // The plugin asks for the key before it consults allowList: an anonymous request must not verify
+    // (and fail to verify) a token it does not carry.
+    keyGenerator: async (request) =>
+      request.headers.authorization ? actorOf(request).then((actor) => `caller:${actor.id}`, () => `ip:${request.ip}`) : `ip:${request.ip}`,
     errorResponseBuilder: limited,
   });
 }

@@ -20,6 +20,7 @@ import {
   type EngineDeps,
 } from '../engine/index.ts';
 import { benchDefinitions } from './bench-definitions.ts';
+import { benchCertificates, type CertificateBenchResult } from './certificates.ts';
 import { median, runLoad, type LoadResult } from './load.ts';
 import { startHttpTarget } from './http.ts';
 import { fillQueue, measureQueue, type QueueCase } from './queue.ts';
@@ -47,6 +48,11 @@ const config = {
   postgresMs: envNumber('BENCH_SECONDS', 6) * 1000,
   pgliteMs: envNumber('BENCH_PGLITE_SECONDS', envNumber('BENCH_SECONDS', 5)) * 1000,
   queueRows: envNumber('BENCH_QUEUE_ROWS', 1_000_000),
+  // Issue 5: rendering windows per variant, autocannon runs per HTTP target, and the load on /v1/verify.
+  certificates: process.env.BENCH_SKIP_CERTIFICATES !== '1',
+  certificateMs: envNumber('BENCH_CERT_SECONDS', 3) * 1000,
+  verifySeconds: envNumber('BENCH_VERIFY_SECONDS', 3),
+  verifyConnections: 32,
 };
 
 const targets = {
@@ -61,6 +67,16 @@ const targets = {
   // Issue 4: all definitions load, validate and compile in a second; `serve` on PostgreSQL stays small.
   definitionLoadMs: 1000,
   serveRssMiB: 250,
+  // Issue 5 / notes §5 target 4: signing costs at most 15 %; twice the naive pdf-lib render; small files.
+  signedOverUnsigned: 0.85,
+  signedOverNaive: 2,
+  certificateBytes: 45_000,
+  // Notes §5 target 3: framework layers cost at most 10 % over the bare route, and a fifth of hello-world.
+  verifyOverBare: 0.9,
+  verifyOverHello: 0.2,
+  verifyP99Ms: 10,
+  // api/certificate-status-cache.ts: a status change shows within the cache's 2 s.
+  statusVisibleMs: 2000,
 };
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -332,6 +348,40 @@ function startupChecks(load: DefinitionLoad, serve: { rssMiB: number; readyAfter
   ];
 }
 
+function certificateChecks(c: CertificateBenchResult): Check[] {
+  const { render: r, verify: v } = c;
+  const ms = (n: number) => `${fmt(n)} ms`;
+  const cache = v.statusCache;
+  return [
+    { name: 'certificates rendered + signed (one core)', value: `${fmt(r.signedPerSec, 1)}/s (p50 ${fmt(r.signedMsPerCertificate, 1)} ms)`, target: '—', status: 'info' },
+    { name: 'certificates rendered, unsigned', value: `${fmt(r.unsignedPerSec, 1)}/s (p50 ${fmt(r.unsignedMsPerCertificate, 1)} ms)`, target: '—', status: 'info' },
+    { name: 'naive pdf-lib render (font parsed per PDF, QR as PNG)', value: `${fmt(r.naivePerSec, 1)}/s (p50 ${fmt(r.naiveMsPerCertificate, 1)} ms)`, target: '—', status: 'info' },
+    { name: 'certificates signed ÷ unsigned', value: fmt(r.signedOverUnsigned, 3), target: `≥ ${fmt(targets.signedOverUnsigned, 2)}`, status: r.signedOverUnsigned >= targets.signedOverUnsigned ? 'PASS' : 'FAIL' },
+    { name: 'certificates signed ÷ naive unsigned', value: `${fmt(r.signedOverNaive, 2)}×`, target: `≥ ${targets.signedOverNaive}×`, status: r.signedOverNaive >= targets.signedOverNaive ? 'PASS' : 'FAIL' },
+    {
+      name: 'bytes per signed certificate PDF, largest',
+      value: `${fmt(r.signedBytes.max)} B (median ${fmt(r.signedBytes.median)})`,
+      target: `≤ ${fmt(targets.certificateBytes)} B`,
+      status: r.signedBytes.max <= targets.certificateBytes ? 'PASS' : 'FAIL',
+    },
+    { name: 'bytes per PDF, unsigned / naive (median)', value: `${fmt(r.unsignedBytes.median)} / ${fmt(r.naiveBytes.median)} B`, target: '—', status: 'info' },
+    { name: `POST /v1/verify throughput (${v.connections} connections)`, value: `${fmt(v.verify.reqPerSec)} req/s`, target: '—', status: 'info' },
+    { name: 'bare route (jose verify + pg row) throughput', value: `${fmt(v.bare.reqPerSec)} req/s`, target: '—', status: 'info' },
+    { name: 'hello-world route throughput', value: `${fmt(v.hello.reqPerSec)} req/s`, target: '—', status: 'info' },
+    { name: 'POST /v1/verify ÷ bare route', value: fmt(v.verifyOverBare, 3), target: `≥ ${fmt(targets.verifyOverBare, 2)}`, status: v.verifyOverBare >= targets.verifyOverBare ? 'PASS' : 'FAIL' },
+    { name: 'POST /v1/verify ÷ hello-world', value: fmt(v.verifyOverHello, 3), target: `≥ ${fmt(targets.verifyOverHello, 2)}`, status: v.verifyOverHello >= targets.verifyOverHello ? 'PASS' : 'FAIL' },
+    { name: 'POST /v1/verify p99 latency', value: ms(v.verify.p99Ms), target: `≤ ${targets.verifyP99Ms} ms`, status: v.verify.p99Ms <= targets.verifyP99Ms ? 'PASS' : 'FAIL' },
+    { name: 'POST /v1/verify p50; bare p50 / p99; hello p50 / p99', value: `${ms(v.verify.p50Ms)}; ${fmt(v.bare.p50Ms)} / ${ms(v.bare.p99Ms)}; ${fmt(v.hello.p50Ms)} / ${ms(v.hello.p99Ms)}`, target: '—', status: 'info' },
+    { name: 'bare route ÷ hello-world', value: fmt(v.bareOverHello, 3), target: '—', status: 'info' },
+    {
+      name: 'status cache: superseded shows on /v1/verify after',
+      value: cache.visibleAfterMs === null ? 'never' : ms(cache.visibleAfterMs),
+      target: `≤ ${fmt(targets.statusVisibleMs)} ms, never stale after`,
+      status: cache.ok ? 'PASS' : 'FAIL',
+    },
+  ];
+}
+
 function printTable(checks: readonly Check[]): void {
   const header = { name: 'name', value: 'value', target: 'target', status: 'result' };
   const rows = [header, ...checks];
@@ -353,6 +403,9 @@ async function main(): Promise<void> {
       `warm-up ${config.warmupMs / 1000} s, measure ${config.postgresMs / 1000} s (PostgreSQL) / ${config.pgliteMs / 1000} s (PGlite)`,
   );
   log('cycle: other-qual registration, draft -submit-> underReview -requestCorrection-> correctionRequested -resubmit-> underReview …');
+  log(config.certificates
+    ? `certificates: ${config.rounds} alternating rounds of ${config.certificateMs / 1000} s per rendering variant and ${config.verifySeconds} s per HTTP target (${config.verifyConnections} connections)`
+    : 'certificates: skipped (BENCH_SKIP_CERTIFICATES=1)');
   // First, before anything else compiles the definition schemas in this process.
   const definitionLoad = await measureDefinitionLoad(root);
   log(`[definitions] ${definitionLoad.qualifications} qualifications, ${definitionLoad.procedures} procedures: first load ${fmt(definitionLoad.coldMs)} ms, then ${fmt(definitionLoad.warmMs)} ms`);
@@ -361,6 +414,12 @@ async function main(): Promise<void> {
 
   const postgres = await benchPostgres(definitions, definitionsDir);
   const pglite = await benchPglite(definitions);
+  const certificates = config.certificates
+    ? await benchCertificates({
+      rounds: config.rounds, warmupMs: config.warmupMs, renderMs: config.certificateMs, httpSeconds: config.verifySeconds,
+      connections: config.verifyConnections, adminUrl, definitions, definitionsDir,
+    })
+    : null;
 
   const checks = [
     ...checksFor('PostgreSQL', postgres, targets.postgresRatio, true),
@@ -368,6 +427,7 @@ async function main(): Promise<void> {
     ...checksFor(`PGlite ${pglite.version ?? ''}`.trim(), pglite, targets.pgliteRatio, false),
     ...queueChecks(postgres.queue),
     ...startupChecks(definitionLoad, postgres.serve),
+    ...(certificates ? certificateChecks(certificates) : []),
   ];
   const elapsed = (performance.now() - started) / 1000;
   log('');
@@ -391,6 +451,7 @@ async function main(): Promise<void> {
         definitionLoad,
         postgres,
         pglite,
+        certificates,
         checks,
       },
       null,
@@ -398,6 +459,11 @@ async function main(): Promise<void> {
     )}\n`,
   );
   log(`wrote ${file}`);
+  // A self-check, like the ones that throw above, but reported after the table so the run is not lost.
+  if (certificates && !certificates.verify.statusCache.ok) {
+    console.error(`bench failed: the certificate status cache self-check failed: ${certificates.verify.statusCache.problem}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error: unknown) => {
