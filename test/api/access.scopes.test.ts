@@ -106,6 +106,16 @@ const otherRoutes: { name: string; method: 'GET' | 'POST'; url: string; payload?
   })),
   { name: 'GET my applications', method: 'GET', url: '/v1/me/applications', expect: (c) => (!c.role ? unauthenticated(c) : c.role === 'applicant' ? allow(200) : forbidden) },
   { name: 'GET review queue', method: 'GET', url: '/v1/review/applications', expect: (c) => (!c.role ? unauthenticated(c) : c.role === 'reviewer' || c.role === 'registrar-admin' ? allow(200) : forbidden) },
+  { name: 'GET my qualifications', method: 'GET', url: '/v1/me/qualifications', expect: (c) => (!c.role ? unauthenticated(c) : c.role === 'applicant' ? allow(200) : forbidden) },
+  // Nobody in the matrix holds a certificate yet: the holder is told so; everyone else may not ask.
+  {
+    name: 'GET my certificate', method: 'GET', url: '/v1/me/qualifications/test-qual/certificate.pdf',
+    expect: (c) => (!c.role ? unauthenticated(c) : c.role === 'applicant' ? refuse(404, 'CERTIFICATE_NOT_FOUND') : forbidden),
+  },
+  {
+    name: 'POST revoke a certificate', method: 'POST', url: '/v1/admin/certificates/00000000-0000-4000-8000-000000000000/revoke', payload: { reason: 'test' },
+    expect: (c) => (!c.role ? unauthenticated(c) : c.role === 'admin' ? refuse(404, 'CERTIFICATE_NOT_FOUND') : forbidden),
+  },
   ...['/v1/qualifications', '/v1/qualifications/test-qual', '/v1/qualifications/test-qual/procedures/registration/form', '/healthz', '/readyz', '/openapi.json'].map((url) => ({
     name: `GET ${url}`, method: 'GET' as const, url, expect: () => allow(200),
   })),
