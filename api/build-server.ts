@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { EngineDeps } from '../engine/index.ts';
 import { installProblemHandlers, sendProblem } from './problem-details.ts';
@@ -6,6 +5,7 @@ import { registerIdempotency } from './idempotency.plugin.ts';
 import { registerMetrics } from './metrics.plugin.ts';
 import { registerOpenApi } from './openapi.plugin.ts';
 import { defaultRateLimits, registerRateLimits } from './rate-limits.plugin.ts';
+import { registerSecurityHeaders } from './security-headers.plugin.ts';
 import { createActorOf } from './request-actor.ts';
 import { registerApplicationRoutes } from './routes/applications.routes.ts';
 import { registerDefinitionsAdminRoutes } from './routes/definitions-admin.routes.ts';
@@ -36,7 +36,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   installProblemHandlers(app);
   // The API speaks JSON only: anything else is 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');
-  await app.register(helmet, { contentSecurityPolicy: { directives: { defaultSrc: ["'self'"] } } });
+  registerSecurityHeaders(app, { contentSecurityPolicy: { directives: { defaultSrc: ["'self'"] } } });
   for (const schema of sharedSchemas) app.addSchema(schema);
   await registerOpenApi(app);
 
