@@ -1,4 +1,5 @@
 import { findCertificateStatus, type CertificateStatusView, type EngineDeps } from '../engine/index.ts';
+import { createTtlCache } from './ttl-cache.ts';
 
 /** How long a certificate's status is reused: a reissue or revocation shows within this (published in docs/api.md). */
 export const CERTIFICATE_STATUS_TTL_MS = 2000;
@@ -13,21 +14,9 @@ export interface CertificateStatusCache {
 }
 
 /** `ttlMs` is clamped to CERTIFICATE_STATUS_TTL_MS; time comes from the engine's clock. */
-export function createCertificateStatusCache(engine: EngineDeps, ttlMs = CERTIFICATE_STATUS_TTL_MS, maxEntries = 10_000): CertificateStatusCache {
-  const ttl = Math.min(ttlMs, CERTIFICATE_STATUS_TTL_MS);
-  const entries = new Map<string, { value: Promise<{ status: CertificateStatusView | undefined; asOf: Date }>; expires: number }>();
+export function createCertificateStatusCache(engine: EngineDeps, ttlMs = CERTIFICATE_STATUS_TTL_MS): CertificateStatusCache {
+  const cache = createTtlCache<CertificateStatusView | undefined>(Math.min(ttlMs, CERTIFICATE_STATUS_TTL_MS), () => engine.clock.now());
   return {
-    get(certificateId) {
-      const at = engine.clock.now();
-      const hit = entries.get(certificateId);
-      if (hit && hit.expires > at.getTime()) return hit.value;
-      entries.delete(certificateId);
-      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
-      // Concurrent verifications of one certificate share one lookup; a failed lookup is not remembered.
-      const value = findCertificateStatus(engine.db, certificateId).then((status) => ({ status, asOf: at }));
-      entries.set(certificateId, { value, expires: at.getTime() + ttl });
-      value.catch(() => entries.get(certificateId)?.value === value && entries.delete(certificateId));
-      return value;
-    },
+    get: (certificateId) => cache.get(certificateId, () => findCertificateStatus(engine.db, certificateId)).then(({ value, asOf }) => ({ status: value, asOf })),
   };
 }

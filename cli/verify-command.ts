@@ -1,9 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command } from 'commander';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet } from 'jose';
 import { PDFDocument } from 'pdf-lib';
-import { CERTIFICATE_TOKEN_TYPE, checkPdfSignature, readSigningCertificate } from '../renderer/index.ts';
+import { CERTIFICATE_TOKEN_TYPE, checkPdfSignature, devSigningIdentityFile, readSigningCertificate } from '../renderer/index.ts';
 import { pdfSigningIdentity } from './certificate-issuing.ts';
 import type { Config } from './config.ts';
 
@@ -15,7 +14,7 @@ interface Check {
 
 /** The signer certificate to trust: the configured identity's, or the development one when it exists. */
 async function trustedSigner(config: Config): Promise<Uint8Array | undefined> {
-  if (!config.pdfSigning && !existsSync(join(config.dataDir, 'dev-pdf-signing.p12'))) return undefined;
+  if (!config.pdfSigning && !existsSync(devSigningIdentityFile(config.dataDir))) return undefined;
   return readSigningCertificate(await pdfSigningIdentity(config));
 }
 

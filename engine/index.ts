@@ -36,5 +36,5 @@ export { diffDefinitions, formatChange, type DefinitionChange } from './definiti
 export { migrateApplications, type MigrateCommand, type MigrationResult } from './runtime/migrate-applications.ts';
 export type { CertificateStatus } from './runtime/database-schema.ts';
 export { certificateIssuedFor, certificateSubject, printedOnCurrentCertificate, recordCertificate, type CertificateSubject } from './runtime/certificate-issuance.ts';
-export { findCertificateStatus, findCurrentCertificate, markEntryCertificates, revokeCertificate, type CertificateRow, type CertificateStatusView } from './runtime/certificates.repository.ts';
+export { findCertificateStatus, findCurrentCertificate, listCurrentCertificates, markEntryCertificates, revokeCertificate, type CertificateRow, type CertificateStatusView } from './runtime/certificates.repository.ts';
 export { listEntriesOfHolder } from './runtime/registry.repository.ts';

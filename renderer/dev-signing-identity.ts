@@ -10,13 +10,16 @@ const FILE = 'dev-pdf-signing.p12';
 const PASSPHRASE = 'shikaku-development';
 const COMMON_NAME = 'Shikaku development PDF signing (untrusted)';
 
+/** Where the development identity lives under `dataDir` (it may not exist yet). */
+export const devSigningIdentityFile = (dataDir: string) => join(dataDir, FILE);
+
 /**
  * The development signing identity: a self-signed RSA-2048 certificate in a PKCS#12 under `dataDir`, created on
  * first use (file mode 0600) and reused after. Never for production: nobody trusts it, and pdfsig says so.
  * Safe when two processes start at once: the first file written wins and both use it.
  */
 export async function loadDevSigningIdentity(dataDir: string): Promise<SigningIdentity> {
-  const file = join(dataDir, FILE);
+  const file = devSigningIdentityFile(dataDir);
   const existing = await readFile(file).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;

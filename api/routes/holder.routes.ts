@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { findCurrentCertificate, formatRegistrationNumber, listEntriesOfHolder, revokeCertificate, ShikakuError } from '../../engine/index.ts';
+import { findCurrentCertificate, formatRegistrationNumber, listCurrentCertificates, listEntriesOfHolder, revokeCertificate, ShikakuError } from '../../engine/index.ts';
 import { requireRole, type ActorOf } from '../request-actor.ts';
 import { authenticated, bearerSecurity, jsonBody, jsonResponse, problems, validated } from '../route-responses.ts';
 import type { ServerDeps } from '../server-deps.ts';
@@ -41,13 +41,12 @@ export function registerHolderRoutes(app: FastifyInstance, deps: ServerDeps, act
   }, async (request) => {
     const actor = await actorOf(request);
     requireRole(actor, ['applicant'], 'only holders have their own registrations');
-    const entries = await listEntriesOfHolder(db, actor.id);
-    const items = [];
-    for (const entry of entries) {
+    const [entries, certificates] = await Promise.all([listEntriesOfHolder(db, actor.id), listCurrentCertificates(db, actor.id)]);
+    const items = entries.map((entry) => {
       const definition = definitions.qualifications.get(entry.qualificationId)?.definition;
-      const certificate = entry.status === 'active' ? await findCurrentCertificate(db, actor.id, entry.qualificationId, entry.id) : undefined;
+      const certificate = entry.status === 'active' ? certificates.get(entry.id) : undefined;
       const query = entry.variant ? `?variant=${encodeURIComponent(entry.variant)}` : '';
-      items.push({
+      return {
         qualification: entry.qualificationId,
         name: definition?.name ?? { ja: entry.qualificationId },
         registrationNumber: definition ? formatRegistrationNumber(entry.registrationNumber, definition.registrationNumber) : String(entry.registrationNumber),
@@ -56,10 +55,10 @@ export function registerHolderRoutes(app: FastifyInstance, deps: ServerDeps, act
         registeredOn: entry.registeredOn,
         expiresOn: entry.expiresOn,
         certificate: certificate
-          ? { id: certificate.id, issuedAt: new Date(certificate.issued_at).toISOString(), href: `/v1/me/qualifications/${entry.qualificationId}/certificate.pdf${query}` }
+          ? { id: certificate.id, issuedAt: certificate.issuedAt.toISOString(), href: `/v1/me/qualifications/${entry.qualificationId}/certificate.pdf${query}` }
           : null,
-      });
-    }
+      };
+    });
     return { items };
   });
 

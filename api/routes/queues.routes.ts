@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { countByState, listApplications, ShikakuError, type ApplicationRow } from '../../engine/index.ts';
-import { createCountsCache } from '../counts-cache.ts';
+import { createTtlCache } from '../ttl-cache.ts';
 import { requireRole, type ActorOf } from '../request-actor.ts';
 import { authenticated, bearerSecurity, jsonResponse, problems, validated } from '../route-responses.ts';
 import { ApplicationPage, PageQuery } from '../schemas.ts';
@@ -21,7 +21,9 @@ const summary = (row: ApplicationRow) => ({
 /** Lists: an applicant's own applications (newest first) and a reviewer's queue (oldest first). */
 export function registerQueueRoutes(app: FastifyInstance, deps: ServerDeps, actorOf: ActorOf): void {
   const db = deps.engine.db;
-  const countsCache = createCountsCache(5000, () => deps.engine.clock.now());
+  // Counting a large registrar reads every index entry (~0.1 s at 700,000 rows) while a page costs under a
+  // millisecond, so per-state counts are reused for 5 s; the answer says how old they are.
+  const countsCache = createTtlCache<Record<string, number>>(5000, () => deps.engine.clock.now(), 1000);
 
   app.get('/v1/me/applications', {
     schema: {
@@ -79,6 +81,6 @@ export function registerQueueRoutes(app: FastifyInstance, deps: ServerDeps, acto
       listApplications(db, filter, { limit: Number(q.limit ?? 20), cursor: q.cursor }),
       countsCache.get(countsKey, () => countByState(db, filter)),
     ]);
-    return { items: page.items.map(summary), nextCursor: page.nextCursor, counts: counted.counts, countsAsOf: counted.asOf.toISOString() };
+    return { items: page.items.map(summary), nextCursor: page.nextCursor, counts: counted.value, countsAsOf: counted.asOf.toISOString() };
   });
 }

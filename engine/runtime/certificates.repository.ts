@@ -58,3 +58,9 @@ export async function findCurrentCertificate(db: Kysely<Database>, holderId: str
     .orderBy('issued_at', 'desc')
     .executeTakeFirst();
 }
+
+/** The holder's current certificates by registry entry, without their PDFs (one query for a listing). */
+export async function listCurrentCertificates(db: Kysely<Database>, holderId: string): Promise<Map<string, { id: string; issuedAt: Date }>> {
+  const rows = await db.selectFrom('certificates').select(['id', 'registry_entry_id', 'issued_at']).where('holder_id', '=', holderId).where('status', '=', 'active').execute();
+  return new Map(rows.map((r) => [r.registry_entry_id, { id: r.id, issuedAt: new Date(r.issued_at) }]));
+}

@@ -49,14 +49,13 @@ export interface MigrateCommand {
  */
 export async function migrateApplications(deps: EngineDeps, command: MigrateCommand): Promise<MigrationResult> {
   const { qualificationId, from, to } = command;
-  const versions = await deps.db.selectFrom('definition_versions').select(['version']).where('qualification_id', '=', qualificationId).where('version', 'in', [from, to]).execute();
+  const versions = await deps.db.selectFrom('definition_versions').select(['version', 'procedures']).where('qualification_id', '=', qualificationId).where('version', 'in', [from, to]).execute();
   for (const v of [from, to]) {
     if (!versions.some((r) => r.version === v)) throw new ShikakuError('REQUEST_INVALID', `\`${qualificationId}\` has no stored version ${v}`);
   }
   const hashes = await deps.db.selectFrom('definition_version_hashes').select(['version', 'procedure', 'hash']).where('qualification_id', '=', qualificationId).where('version', 'in', [from, to]).execute();
-  const targetHashOf = new Map<string, string>();
-  const target = await deps.db.selectFrom('definition_versions').select('procedures').where('qualification_id', '=', qualificationId).where('version', '=', to).executeTakeFirstOrThrow();
-  for (const [procedure, hash] of Object.entries(target.procedures)) targetHashOf.set(procedure, hash);
+  // The target's current compiled procedures (a template change may have given it newer hashes).
+  const targetHashOf = new Map(Object.entries(versions.find((r) => r.version === to)!.procedures));
   const targetHashes = new Set(hashes.filter((h) => h.version === to).map((h) => h.hash));
   // Hashes shared by both versions behave identically: their applications need not move.
   const sourceHashes = [...new Set(hashes.filter((h) => h.version === from && !targetHashes.has(h.hash)).map((h) => h.hash))];

@@ -175,7 +175,7 @@ describe.each(databaseKinds)('reissue, deregistration and revocation on %s', (ki
   it('supersedes the old certificate on reissue, and lets only an admin revoke one', async () => {
     await register();
     const first = await myCertificate(s, person, 'test-qual');
-    const firstToken = tokenOf(await decodeOrSubject(first.pdf));
+    const firstToken = tokenOf(await verificationUrlOf(first.pdf));
     expect(await verify(s, firstToken)).toMatchObject({ valid: true, status: 'active' });
 
     const reissue = await post(s, '/v1/qualifications/test-qual/procedures/reissue/applications', person, { data: { reason: 'lost' }, submit: true });
@@ -183,7 +183,7 @@ describe.each(databaseKinds)('reissue, deregistration and revocation on %s', (ki
     await s.work();
     const second = await myCertificate(s, person, 'test-qual');
     expect(second.item.certificate.id).not.toBe(first.item.certificate.id);
-    const secondToken = tokenOf(await decodeOrSubject(second.pdf));
+    const secondToken = tokenOf(await verificationUrlOf(second.pdf));
     // The status cache keeps answers for at most 2 s.
     s.clock.advance(3000);
     expect(await verify(s, firstToken)).toMatchObject({ valid: false, status: 'superseded' });
@@ -216,8 +216,8 @@ describe.each(databaseKinds)('reissue, deregistration and revocation on %s', (ki
     expect(after.item.certificate.id).not.toBe(before.item.certificate.id);
     expect(await (await import('pdf-lib')).PDFDocument.load(after.pdf).then((d) => d.getTitle())).toBe('試験資格登録証');
     s.clock.advance(3000);
-    expect(await verify(s, tokenOf(await decodeOrSubject(before.pdf)))).toMatchObject({ valid: false, status: 'superseded' });
-    const current = await verify(s, tokenOf(await decodeOrSubject(after.pdf)));
+    expect(await verify(s, tokenOf(await verificationUrlOf(before.pdf)))).toMatchObject({ valid: false, status: 'superseded' });
+    const current = await verify(s, tokenOf(await verificationUrlOf(after.pdf)));
     expect(current).toMatchObject({ valid: true, status: 'active', certificate: { name: '佐々木 転居' } });
   });
 
@@ -228,7 +228,7 @@ describe.each(databaseKinds)('reissue, deregistration and revocation on %s', (ki
     await approve(s, created, 'test-body');
     await s.work();
     const { pdf } = await myCertificate(s, other, 'test-qual');
-    const token = tokenOf(await decodeOrSubject(pdf));
+    const token = tokenOf(await verificationUrlOf(pdf));
     const leaving = await post(s, '/v1/qualifications/test-qual/procedures/deregistration/applications', other, { data: { reason: 'request' }, submit: true });
     await approve(s, leaving, 'test-body');
     s.clock.advance(3000);
@@ -238,8 +238,8 @@ describe.each(databaseKinds)('reissue, deregistration and revocation on %s', (ki
   });
 });
 
-/** The verification URL of a certificate: from its QR code where zbarimg exists, else from its document information. */
-async function decodeOrSubject(pdf: Uint8Array): Promise<string> {
+/** The verification URL a certificate names in its document information (the QR code holds the same; zbarimg checks that above). */
+async function verificationUrlOf(pdf: Uint8Array): Promise<string> {
   const { PDFDocument } = await import('pdf-lib');
   const subject = (await PDFDocument.load(pdf)).getSubject();
   expect(subject).toMatch(/\/verify#/);
