@@ -8,6 +8,7 @@ import { defaultRateLimits, registerRateLimits } from './rate-limits.plugin.ts';
 import { registerSecurityHeaders } from './security-headers.plugin.ts';
 import { createActorOf } from './request-actor.ts';
 import { registerApplicationRoutes } from './routes/applications.routes.ts';
+import { registerAttachmentRoutes } from './routes/attachments.routes.ts';
 import { registerDefinitionsAdminRoutes } from './routes/definitions-admin.routes.ts';
 import { registerHolderRoutes } from './routes/holder.routes.ts';
 import { registerHealthRoutes } from './routes/health.routes.ts';
@@ -60,6 +61,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, routeDeps);
   registerQualificationRoutes(app, routeDeps);
   registerApplicationRoutes(app, routeDeps, actorOf);
+  registerAttachmentRoutes(app, routeDeps, actorOf);
   registerQueueRoutes(app, routeDeps, actorOf);
   registerDefinitionsAdminRoutes(app, routeDeps, actorOf);
   registerHolderRoutes(app, routeDeps, actorOf);

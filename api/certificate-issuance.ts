@@ -7,17 +7,20 @@ import {
   japanDate,
   printedOnCurrentCertificate,
   recordCertificate,
+  type CertificateSubject,
   type EngineDeps,
   type OutboxHandler,
 } from '../engine/index.ts';
-import { verificationUrl, type CertificateRenderer, type CertificateTokens, type CertificateView, type PdfSigner } from '../renderer/index.ts';
+import { printablePhoto, verificationUrl, type CertificateRenderer, type CertificateTokens, type CertificateView, type PdfSigner } from '../renderer/index.ts';
 import { certificateView, printedDate, printedName } from './certificate-view.ts';
 
 /** What a certificate shows, without what changes every time it is printed (its id, QR and issue date). */
-const printedItems = (view: CertificateView) => ({
+const printedItems = (view: CertificateView, subject: CertificateSubject) => ({
   title: view.title,
   front: view.front.filter((i) => i.item !== 'issuedOn'),
   back: view.back.filter((i) => i.item !== 'issuedOn'),
+  // Only where the card has a photo, so the certificates of every other qualification compare as before.
+  ...(subject.qualification.certificate.photo ? { photo: subject.photo?.sha256 ?? null } : {}),
 });
 
 export interface CertificateIssuing {
@@ -51,8 +54,9 @@ export function createCertificateIssueHandler(engine: EngineDeps, issuing: Certi
       birthDate: printedDate(entry.birthDate),
       issuedOn: printedDate(issuedOn),
     });
-    const view = certificateView(subject, id, verificationUrl(issuing.publicBaseUrl, token), issuedOn);
-    const printed = printedItems(view);
+    const photo = subject.photo && (await printablePhoto(subject.photo.content));
+    const view = certificateView(subject, id, verificationUrl(issuing.publicBaseUrl, token), issuedOn, photo);
+    const printed = printedItems(view, subject);
     // A change of something not printed (an address, say) keeps the holder's paper valid: nothing to reissue.
     if (subject.template !== 'reissue' && canonicalJson(await printedOnCurrentCertificate(trx, entry.id)) === canonicalJson(printed)) return;
     const pdf = await issuing.signer.sign(await issuing.renderer.render(view));

@@ -52,9 +52,9 @@ function valueOf(item: Exclude<Item, 'qrCode'>, subject: CertificateSubject, iss
 
 /**
  * The one view model a certificate template sees, built from the registry entry and the definition's
- * certificate items (the holder chooses none of them). Pure.
+ * certificate items (the holder chooses none of them); `photo` is the print-ready photo. Pure.
  */
-export function certificateView(subject: CertificateSubject, certificateId: string, qrUrl: string, issuedOn: string): CertificateView {
+export function certificateView(subject: CertificateSubject, certificateId: string, qrUrl: string, issuedOn: string, photo: CertificateView['photo'] = null): CertificateView {
   const { certificate } = subject.qualification;
   const items = (list: readonly Item[]): CertificateItemView[] =>
     list.flatMap((item) => {
@@ -69,7 +69,6 @@ export function certificateView(subject: CertificateSubject, certificateId: stri
     front: items(certificate.front),
     back: items(certificate.back),
     qrUrl: all.includes('qrCode') ? qrUrl : null,
-    // Photo attachments arrive with the upload route; until then the layout without a photo is used.
-    photo: null,
+    photo: certificate.photo ? photo : null,
   };
 }

@@ -5,6 +5,13 @@ import Type from 'typebox';
 import packageJson from '../package.json' with { type: 'json' };
 import { jsonResponse, problems, securitySchemes } from './route-responses.ts';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A route whose body is a file, not JSON: the media types the document lists for it. */
+    binaryBody?: readonly string[];
+  }
+}
+
 const tags = [
   { name: 'qualifications', description: 'What can be applied for, open today or not, and each form (public).' },
   { name: 'applications', description: 'Create, read, edit and move applications; If-Match on every change.' },
@@ -43,6 +50,13 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags,
     },
     // Shared schemas keep their `$id` as component name, so clients get stable type names.
+    // A file body is not validated by a schema (it is bytes); the document still describes it.
+    transform: ({ schema, url, route }) => {
+      const types = route.config?.binaryBody;
+      if (!types) return { schema, url };
+      const content = Object.fromEntries(types.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]));
+      return { schema: { ...schema, body: { content } } as typeof schema, url };
+    },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: docsCsp });

@@ -162,6 +162,18 @@ const Application = Type.Object(
   { $id: 'Application' },
 );
 
+const Attachment = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    key: Type.String(),
+    mediaType: Type.Union([Type.Literal('image/jpeg'), Type.Literal('image/png'), Type.Literal('application/pdf')]),
+    byteSize: Type.Integer(),
+    sha256: Type.String({ description: 'Hex SHA-256 of the file, also recorded in the history.' }),
+    href: Type.String({ description: 'GET it for the file.' }),
+  },
+  { $id: 'Attachment', description: 'An uploaded file; the application data refers to it as `upload:<id>`.' },
+);
+
 const ApplicationSummary = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
@@ -301,7 +313,7 @@ const JsonWebKeySet = Type.Object(
 /** Every shared schema, for `app.addSchema`. */
 export const sharedSchemas = [
   LocalizedText, PlannedStart, Problem, ProcedureSummary, QualificationSummary, FeeLines, Qualification, ProcedureForm,
-  AllowedEvent, DeficiencyNotice, Application, ApplicationSummary, HistoryEvent,
+  AllowedEvent, DeficiencyNotice, Application, Attachment, ApplicationSummary, HistoryEvent,
   CreateApplicationRequest, EventRequest, EditApplicationRequest, DefinitionProblem, DefinitionsReload,
   VerificationRequest, PrintedCertificate, Verification, JsonWebKeySet,
 ];

@@ -15,3 +15,4 @@ export {
   type TokenCheck,
   type TokenRejection,
 } from './certificate-token.ts';
+export { checkImage, printablePhoto } from './certificate-photo.ts';

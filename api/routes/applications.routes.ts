@@ -1,36 +1,12 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import {
-  applicationAccess,
-  applyToRow,
-  canReachApplication,
-  createApplication,
-  editApplication,
-  findApplicationRow,
-  roleMaySend,
-  ShikakuError,
-  withConnection,
-  type Actor,
-  type ApplicationRow,
-  type EngineDeps,
-  type Role,
-} from '../../engine/index.ts';
+import { applicationAccess, applyToRow, createApplication, editApplication, roleMaySend, ShikakuError, withConnection, type Role } from '../../engine/index.ts';
+import { etag, ifMatchVersion, reachableApplication } from '../application-request.ts';
 import { applicationView } from '../application-view.ts';
 import { applicationHeaders, authenticated, bearerSecurity, idempotent, jsonBody, jsonResponse, problems, validated } from '../route-responses.ts';
 import { IdempotencyKeyHeader, IdParams, IfMatchHeader, ProcedureParams } from '../schemas.ts';
 import { accessDenied, requireRole, type ActorOf } from '../request-actor.ts';
 import type { ServerDeps } from '../server-deps.ts';
-
-const etag = (version: number) => `"${version}"`;
-
-/** The version in If-Match (`"3"`, `W/"3"` or `3`). @throws PRECONDITION_REQUIRED, REQUEST_INVALID */
-function ifMatchVersion(request: FastifyRequest): number {
-  const header = request.headers['if-match'];
-  if (header === undefined) throw new ShikakuError('PRECONDITION_REQUIRED', 'send If-Match with the version (ETag) you read');
-  const m = /^(?:W\/)?"?(\d{1,9})"?$/.exec(String(header).trim());
-  if (!m) throw new ShikakuError('REQUEST_INVALID', 'If-Match must be the ETag of the application, e.g. "3"');
-  return Number(m[1]);
-}
 
 /** Applications: create, read, send events, read history. Others' applications answer 404. */
 export function registerApplicationRoutes(app: FastifyInstance, deps: ServerDeps, actorOf: ActorOf): void {
@@ -41,15 +17,6 @@ export function registerApplicationRoutes(app: FastifyInstance, deps: ServerDeps
   const roles = Object.keys(applicationAccess) as Role[];
   const senders = roles.filter((role) => applicationAccess[role].reach !== 'none');
   const readers = senders.filter((role) => applicationAccess[role].read);
-
-  /** The application if `actor` reaches it; another party's answers exactly like a missing one. */
-  async function reachableApplication(engine: EngineDeps, actor: Actor, id: string): Promise<ApplicationRow> {
-    const row = await findApplicationRow(engine, id);
-    if (row && canReachApplication(actor, row)) return row;
-    const message = `application ${id} does not exist`;
-    if (row) throw accessDenied('APPLICATION_NOT_FOUND', message, actor.role === 'applicant' ? 'not the applicant' : 'another registrar');
-    throw new ShikakuError('APPLICATION_NOT_FOUND', message);
-  }
 
   app.post('/v1/qualifications/:q/procedures/:p/applications', {
     config: { idempotent: true },

@@ -29,6 +29,7 @@ export const definitionProblemCodes = {
   DEFINITION_TIMER_EVENT: 'A timer sends an event its state does not accept from `system`.',
   DEFINITION_FORBIDDEN_FIELD: 'The individual number (マイナンバー) may never be collected.',
   DEFINITION_UNKNOWN_FIELD: 'A reference to a field that does not exist.',
+  DEFINITION_PHOTO_SOURCE_MISSING: 'The certificate prints a photo that no procedure collects.',
   DEFINITION_VERSION_REUSED: 'A version number was loaded before with other content.',
 } as const;
 export type DefinitionProblemCode = keyof typeof definitionProblemCodes;

@@ -280,7 +280,7 @@ export const Qualification = Type.Object(
       {
         title: Type.String({ minLength: 1, description: 'Printed title, e.g. 介護福祉士登録証.' }),
         front: Type.Array(CertificateItem, { uniqueItems: true, description: 'Items on the front page, in order.' }),
-        photo: Type.Boolean({ description: 'Whether the holder\'s photo is printed (item ⑧).' }),
+        photo: Type.Boolean({ description: 'Whether the holder\'s photo is printed (item ⑧). It is the attachment `photo`, which some procedure must collect; applicants then upload it as JPEG or PNG.' }),
         back: Type.Array(CertificateItem, { uniqueItems: true, description: 'Other items, on the back page (item ⑨).' }),
       },
       { ...strict, description: 'Items printed on the デジタル資格者証 (seed items ①–⑨).' },

@@ -97,9 +97,15 @@ export async function loadDefinitions(dir: string): Promise<LoadResult> {
           registrationNumber: q.registrationNumber,
           ...(q.variants ? { variants: q.variants } : {}),
           ...(q.renewal ? { renewal: q.renewal } : {}),
+          ...(q.certificate.photo ? { certificatePhoto: true as const } : {}),
         },
         procedure: resolved.procedure,
       });
+    }
+    // Judged only when every procedure resolved: a broken template is reported on its own.
+    const resolvedAll = pending.length === Object.keys(q.procedures).length;
+    if (q.certificate.photo && resolvedAll && !pending.some((spec) => spec.procedure.attachments.some((a) => a.key === 'photo'))) {
+      problems.push(source.problem(['certificate', 'photo'], 'DEFINITION_PHOTO_SOURCE_MISSING', 'the certificate prints a photo but no procedure has a `photo` attachment', 'add `{ key: photo, label: { ja: 写真 }, required: true }` to the attachments of the registration procedure'));
     }
     if (problems.length > before || usesBrokenTemplate) continue;
     for (const spec of pending) compiled.set(spec.procedure.kind, compileProcedure(spec));

@@ -14,6 +14,8 @@ export interface ProcedureSpec {
     readonly variants?: VariantsConfig;
     /** Present when the law renews registrations or cards. */
     readonly renewal?: RenewalRule;
+    /** Present when the certificate prints the holder's photo (item ⑧): the `photo` attachment must then be uploaded. */
+    readonly certificatePhoto?: true;
   };
   readonly procedure: {
     readonly kind: string;

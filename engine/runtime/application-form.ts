@@ -3,6 +3,7 @@ import addFormatsModule from 'ajv-formats';
 import type { FieldConfig } from '../definitions/definition-schema.ts';
 import type { ProcedureSpec } from '../definitions/procedure-spec.ts';
 import type { CompiledProcedure } from '../compile/compile-procedure.ts';
+import { acceptedMediaTypes, isCertificatePhoto, uploadReferencePattern } from './attachments.ts';
 
 const addFormats = addFormatsModule.default;
 const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }), ['date', 'email']);
@@ -65,7 +66,10 @@ export function applicationDataSchema(spec: ProcedureSpec): Record<string, unkno
               maxLength: 200,
               title: a.label.ja,
               'x-label': a.label,
-              description: 'Reference of the uploaded document.',
+              ...(isCertificatePhoto(spec, a.key)
+                ? { pattern: uploadReferencePattern, description: 'The photo printed on the certificate: upload it with PUT /v1/applications/{id}/attachments/photo (JPEG or PNG).' }
+                : { description: 'Reference of the document: set by PUT /v1/applications/{id}/attachments/{key}, or the portal\'s own reference.' }),
+              'x-mediaTypes': acceptedMediaTypes(spec, a.key),
               ...(a.omittedBy ? { 'x-omittedBy': a.omittedBy } : {}),
               ...(a.required && !a.omittedBy ? { 'x-required': true } : {}),
             },
@@ -91,7 +95,9 @@ export function validateApplicationData(procedure: CompiledProcedure, data: unkn
   if (validate(data)) return [];
   return (validate.errors ?? []).map((e) => ({
     path: e.keyword === 'additionalProperties' ? `${e.instancePath}/${String(e.params.additionalProperty)}` : e.instancePath || '/',
-    message: e.keyword === 'additionalProperties' ? 'unknown field' : (e.message ?? 'invalid'),
+    message: e.keyword === 'additionalProperties' ? 'unknown field'
+      : e.keyword === 'pattern' && e.params.pattern === uploadReferencePattern ? `must be uploaded: PUT /v1/applications/{id}${e.instancePath}`
+      : (e.message ?? 'invalid'),
   }));
 }
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { createHash } from 'node:crypto';
 import { japanDate } from '../clock.ts';
 import type { Qualification } from '../definitions/definition-schema.ts';
+import { findAttachmentById, findReferencedAttachment, PHOTO_ATTACHMENT, type AttachmentRow } from './attachments.ts';
 import type { Database } from './database-schema.ts';
 import type { EngineDeps } from './engine-deps.ts';
 import type { RegistryEntry } from './registry-entry.ts';
@@ -15,6 +16,11 @@ export interface CertificateSubject {
   readonly qualification: Qualification;
   /** The template of the approved procedure (`reissue` always issues; others only when the print changes). */
   readonly template: string;
+  /**
+   * The photo to print (item ⑧) when the certificate has one: the approved application's upload, else the one
+   * the current certificate prints; null when neither exists (a holder linking a paper-era registration).
+   */
+  readonly photo: AttachmentRow | null;
 }
 
 /**
@@ -32,7 +38,13 @@ export async function certificateSubject(deps: EngineDeps, db: Kysely<Database>,
   const qualification = deps.definitions.inForce(application.qualification_id, japanDate(now))?.loaded.definition ?? deps.definitions.qualifications.get(application.qualification_id)?.definition;
   if (!entry || entry.status !== 'active' || !qualification) return undefined;
   const template = (await deps.definitions.pinned(db, application.definition_hash)).spec.procedure.template;
-  return { applicationId, entry, qualification, template };
+  const photo = qualification.certificate.photo ? ((await findReferencedAttachment(db, application, PHOTO_ATTACHMENT)) ?? (await currentPhoto(db, entry.id))) : undefined;
+  return { applicationId, entry, qualification, template, photo: photo ?? null };
+}
+
+async function currentPhoto(db: Kysely<Database>, registryEntryId: string): Promise<AttachmentRow | undefined> {
+  const current = await db.selectFrom('certificates').select('photo_attachment_id').where('registry_entry_id', '=', registryEntryId).where('status', '=', 'active').executeTakeFirst();
+  return current?.photo_attachment_id ? findAttachmentById(db, current.photo_attachment_id) : undefined;
 }
 
 /** Whether the certificate of this application was issued already (outbox jobs run at least once). */
@@ -75,6 +87,7 @@ export async function recordCertificate(
       printed: JSON.stringify(printed),
       pdf,
       pdf_sha256: createHash('sha256').update(pdf).digest('hex'),
+      photo_attachment_id: subject.photo?.id ?? null,
       issued_at: now,
       status_changed_at: now,
     })

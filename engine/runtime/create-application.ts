@@ -4,6 +4,7 @@ import { japanDate } from '../clock.ts';
 import { ShikakuError } from '../errors.ts';
 import type { Actor } from './actor.ts';
 import { validateApplicationData } from './application-form.ts';
+import { forgedUploadReferences } from './attachments.ts';
 import { availabilityMessage, procedureAvailability } from './availability.ts';
 import { inTransaction, type EngineDeps } from './engine-deps.ts';
 import { GENESIS_HASH, hashEvent } from './event-hash.ts';
@@ -45,7 +46,7 @@ export async function createApplication(deps: EngineDeps, command: CreateApplica
     });
   }
   if (command.actor.role !== 'applicant') throw new ShikakuError('AUTH_FORBIDDEN', 'only applicants create applications');
-  const errors = validateApplicationData(procedure, command.data);
+  const errors = [...forgedUploadReferences({}, command.data), ...validateApplicationData(procedure, command.data)];
   if (errors.length > 0) throw new ShikakuError('APPLICATION_DATA_INVALID', 'the application data is not valid', { errors });
 
   const id = randomUUID();

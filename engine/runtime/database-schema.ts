@@ -100,9 +100,25 @@ export interface CertificatesTable {
   printed: JSONColumnType<Record<string, unknown>>;
   pdf: Uint8Array;
   pdf_sha256: string;
+  /** The uploaded photo printed as item ⑧; null when the certificate shows none. */
+  photo_attachment_id: ColumnType<string | null, string | null | undefined, never>;
   issued_at: ColumnType<Date, Date, never>;
   status_changed_at: Date;
 }
+
+export interface AttachmentsTable {
+  id: string;
+  application_id: string;
+  key: string;
+  media_type: AttachmentMediaType;
+  byte_size: number;
+  sha256: string;
+  content: Uint8Array;
+  uploaded_by: string;
+  uploaded_at: ColumnType<Date, Date, never>;
+}
+
+export type AttachmentMediaType = 'image/jpeg' | 'image/png' | 'application/pdf';
 
 export interface DefinitionVersionHashesTable {
   qualification_id: string;
@@ -165,6 +181,7 @@ export interface Database {
   definition_versions: DefinitionVersionsTable;
   definition_version_hashes: DefinitionVersionHashesTable;
   certificates: CertificatesTable;
+  attachments: AttachmentsTable;
   timers: TimersTable;
   outbox: OutboxTable;
   notifications: NotificationsTable;

@@ -4,6 +4,7 @@ import * as idempotencyAndQueues from './migrations/2026-12-03T2030-idempotency-
 import * as deficiencyNotice from './migrations/2026-12-03T2230-deficiency-notice.ts';
 import * as variantsExpiryVersions from './migrations/2026-12-04T0200-variants-expiry-versions.ts';
 import * as certificates from './migrations/2026-12-04T0300-certificates.ts';
+import * as attachments from './migrations/2026-12-04T0400-attachments.ts';
 
 // A static list: file discovery would need .ts loading at run time and could pick up stray files.
 // Kysely applies migrations in name order; names start with their creation time.
@@ -13,6 +14,7 @@ const migrations = {
   '2026-12-03T2230-deficiency-notice': deficiencyNotice,
   '2026-12-04T0200-variants-expiry-versions': variantsExpiryVersions,
   '2026-12-04T0300-certificates': certificates,
+  '2026-12-04T0400-attachments': attachments,
 };
 
 /** Applies pending migrations (idempotent; PostgreSQL serialises concurrent runs with an advisory lock). */

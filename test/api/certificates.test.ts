@@ -1,74 +1,16 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthenticator } from '../../api/authenticate.ts';
-import { buildServer } from '../../api/build-server.ts';
-import { createCertificateIssueHandler } from '../../api/certificate-issuance.ts';
-import { loadDevIssuer } from '../../api/dev-issuer.ts';
-import {
-  createManualClock,
-  DefinitionStore,
-  defaultOutboxHandlers,
-  importRegistryEntry,
-  loadDefinitions,
-  processOutbox,
-  type EngineDeps,
-  type Role,
-} from '../../engine/index.ts';
+import { importRegistryEntry } from '../../engine/index.ts';
 import type { FieldConfig } from '../../engine/definitions/definition-schema.ts';
-import { checkPdfSignature, createCertificateRenderer, createCertificateTokens, createPdfSigner, loadDevSigningIdentity, readSigningCertificate } from '../../renderer/index.ts';
+import { checkPdfSignature, readSigningCertificate } from '../../renderer/index.ts';
 import { decodeQr, itWith, pdfsig, pdfsigAccepts, pdftotext } from '../renderer/pdf-tools.ts';
 import { fixtureDefinitionsDir } from '../support/fixture-definitions.ts';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database.ts';
-import { ringKey } from '../support/verification-fixtures.ts';
+import { approve, issuingServer, myCertificate, post, type IssuingServer } from '../support/issuing-server.ts';
+import { databaseKinds } from '../support/test-database.ts';
 
 const root = join(import.meta.dirname, '../..');
 const LIVE = ['kaigo-fukushishi', 'shakai-fukushishi', 'seishin-hoken-fukushishi', 'konin-shinrishi', 'shakai-hoken-romushi', 'hokeni', 'hoken-yakuzaishi'];
 const holder = { familyName: '髙橋', givenName: '美咲', familyNameKana: 'タカハシ', givenNameKana: 'ミサキ', birthDate: '1988-07-15', honseki: '神奈川県' };
-
-/** A server that issues certificates: the API plus the worker's outbox handlers, on `definitionsDir`. */
-async function issuingServer(kind: Parameters<typeof createTestDatabase>[0], definitionsDir: string) {
-  const database: TestDatabase = await createTestDatabase(kind);
-  const clock = createManualClock(new Date('2026-12-04T01:00:00Z'));
-  const loaded = await loadDefinitions(definitionsDir);
-  expect(loaded.problems).toEqual([]);
-  const definitions = new DefinitionStore(loaded.qualifications);
-  await definitions.persist(database.db, clock.now());
-  const engine: EngineDeps = { db: database.db, definitions, clock };
-  const dataDir = mkdtempSync(join(tmpdir(), 'shikaku-certificates-'));
-  const issuer = await loadDevIssuer(join(dataDir, 'dev-issuer.json'));
-  const key = await ringKey('cert-2026');
-  const tokens = createCertificateTokens({ currentKid: key.kid, keys: [key] });
-  const identity = await loadDevSigningIdentity(dataDir);
-  const handlers = {
-    ...defaultOutboxHandlers,
-    'certificate.issue': createCertificateIssueHandler(engine, { renderer: await createCertificateRenderer(), signer: createPdfSigner(identity, { clock }), tokens, publicBaseUrl: 'https://shikaku.example.jp' }),
-  };
-  const app = await buildServer({
-    engine,
-    authenticate: createAuthenticator([issuer.trusted]),
-    ready: async () => (await sql`SELECT 1`.execute(database.db), true),
-    certificateTokens: tokens,
-    rateLimits: { perIpPerMinute: 100_000, perCallerPerMinute: 100_000 },
-  });
-  const bearer = async (sub: string, role: Role, registrar?: string) => `Bearer ${await issuer.mint({ sub, role, ...(registrar ? { registrar } : {}) })}`;
-  return {
-    app,
-    engine,
-    clock,
-    identity,
-    bearer,
-    /** Runs the worker's outbox once, as `shikaku serve` does every second. */
-    work: () => processOutbox(engine, handlers),
-    async close() {
-      await app.close();
-      await database.drop();
-    },
-  };
-}
-type IssuingServer = Awaited<ReturnType<typeof issuingServer>>;
 
 /** Data a form accepts: the holder's details where asked, a sample value for every other field, every attachment. */
 function completeData(fields: readonly FieldConfig[], attachments: readonly { key: string }[]): Record<string, unknown> {
@@ -88,30 +30,6 @@ function completeData(fields: readonly FieldConfig[], attachments: readonly { ke
   const data: Record<string, unknown> = Object.fromEntries(fields.filter((f) => f.required).map((f) => [f.key, sample(f)]));
   if (attachments.length > 0) data.attachments = Object.fromEntries(attachments.map((a) => [a.key, `upload-${a.key}`]));
   return data;
-}
-
-async function post(s: IssuingServer, url: string, authorization: string, payload: unknown, ifMatch?: number) {
-  const res = await s.app.inject({ method: 'POST', url, headers: { authorization, ...(ifMatch ? { 'if-match': `"${ifMatch}"` } : {}) }, payload: payload as Record<string, unknown> });
-  expect(res.statusCode, res.body).toBeLessThan(300);
-  return res.json();
-}
-
-/** Moves an application through payment and review to approval. */
-async function approve(s: IssuingServer, application: { id: string; state: string; version: number }, registrar: string) {
-  let current = application;
-  if (current.state === 'awaitingPayment') current = await post(s, `/v1/applications/${current.id}/events`, await s.bearer('payment-provider', 'payment'), { type: 'confirmPayment' }, current.version);
-  expect(current.state).toBe('underReview');
-  return post(s, `/v1/applications/${current.id}/events`, await s.bearer(`staff-${registrar}`, 'reviewer', registrar), { type: 'approve' }, current.version);
-}
-
-async function myCertificate(s: IssuingServer, authorization: string, qualification: string) {
-  const list = (await s.app.inject({ method: 'GET', url: '/v1/me/qualifications', headers: { authorization } })).json();
-  const item = list.items.find((i: { qualification: string }) => i.qualification === qualification);
-  expect(item?.certificate, JSON.stringify(list)).toBeTruthy();
-  const pdf = await s.app.inject({ method: 'GET', url: item.certificate.href, headers: { authorization } });
-  expect(pdf.statusCode).toBe(200);
-  expect(pdf.headers['content-type']).toBe('application/pdf');
-  return { item, pdf: new Uint8Array(pdf.rawPayload) };
 }
 
 const tokenOf = (url: string) => url.slice(url.indexOf('#') + 1);

@@ -40,7 +40,7 @@ describe('the shikaku command', () => {
   it('validate prints nothing on stdout and exits 0 for valid definitions', async () => {
     const r = await shikaku(['validate', fixtures]);
     expect(r).toMatchObject({ code: 0, stdout: '' });
-    expect(r.stderr).toContain('0 problem(s); 4 qualification(s)');
+    expect(r.stderr).toContain('0 problem(s); 5 qualification(s)');
   });
 
   it('validate prints one file:line:column line per problem and exits 1', async () => {

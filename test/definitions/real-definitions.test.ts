@@ -87,11 +87,11 @@ function sampleValue(field: FieldConfig): unknown {
   }
 }
 
-/** Data variants: complete (every field and attachment), each other enum value, no attachments, empty. */
+/** Data variants: complete (every field and attachment; the printed photo as an upload), each other enum value, no attachments, empty. */
 function dataVariants(spec: ProcedureSpec): { label: string; data: Record<string, unknown> }[] {
   const { fields, attachments } = spec.procedure;
   const base = Object.fromEntries(fields.map((f) => [f.key, sampleValue(f)]));
-  const complete = { ...base, ...(attachments.length > 0 ? { attachments: Object.fromEntries(attachments.map((a) => [a.key, `doc-${a.key}`])) } : {}) };
+  const complete = { ...base, ...(attachments.length > 0 ? { attachments: Object.fromEntries(attachments.map((a) => [a.key, a.key === 'photo' && spec.qualification.certificatePhoto ? 'upload:00000000-0000-4000-8000-000000000000' : `doc-${a.key}`])) } : {}) };
   return [
     { label: 'complete', data: complete },
     ...fields.filter((f) => f.type === 'enum').flatMap((f) => f.values!.slice(1).map((v) => ({ label: `${f.key}=${v.value}`, data: { ...complete, [f.key]: v.value } }))),

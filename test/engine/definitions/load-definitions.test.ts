@@ -177,6 +177,12 @@ const ruleCases: RuleCase[] = [
     says: /`2025-02-30` is not a calendar date at effectiveFrom/,
   },
   {
+    name: 'reports a certificate photo that no procedure collects at certificate.photo',
+    edits: [replace(SAMPLE, '  photo: false', '  photo: true')],
+    code: 'DEFINITION_PHOTO_SOURCE_MISSING', file: SAMPLE, line: 22, column: 10,
+    says: /the certificate prints a photo but no procedure has a `photo` attachment at certificate\.photo/,
+  },
+  {
     name: 'reports a YAML syntax error at the offending value (nested mapping on one line)',
     edits: [replace(SAMPLE, 'law: 見本資格法', 'law: 見本資格法: 第一条')],
     code: 'DEFINITION_YAML_SYNTAX', file: SAMPLE, line: 4, column: 6,
