@@ -68,11 +68,13 @@ const unauthenticated = (c: Caller) => deny(401, c.token === 'none' ? 'AUTH_TOKE
 const forbidden = deny(403, 'AUTH_FORBIDDEN');
 const hidden = deny(404, 'APPLICATION_NOT_FOUND');
 
-type AppRoute = { kind: 'read'; name: string; path: string } | { kind: 'edit'; name: string } | { kind: 'event'; name: string; type: string };
+type AppRoute = { kind: 'read'; name: string; path: string } | { kind: 'edit' | 'upload' | 'readAttachment'; name: string } | { kind: 'event'; name: string; type: string };
 const appRoutes: AppRoute[] = [
   { kind: 'read', name: 'GET application', path: '' },
   { kind: 'read', name: 'GET events', path: '/events' },
   { kind: 'edit', name: 'PATCH application' },
+  { kind: 'upload', name: 'PUT attachment' },
+  { kind: 'readAttachment', name: 'GET attachment' },
   ...Object.keys(events).map((type): AppRoute => ({ kind: 'event', name: `POST event ${type}`, type })),
 ];
 
@@ -85,7 +87,11 @@ function expected(c: Caller, route: AppRoute, state: State): Outcome {
   switch (route.kind) {
     case 'read':
       return !reads ? forbidden : !reaches ? hidden : allow(200);
+    // Nothing is uploaded in the matrix: a caller who may read is told so.
+    case 'readAttachment':
+      return !reads ? forbidden : !reaches ? hidden : refuse(404, 'ATTACHMENT_NOT_FOUND');
     case 'edit':
+    case 'upload':
       if (c.role !== 'applicant') return forbidden;
       return !reaches ? hidden : editable.includes(state) ? allow(200) : refuse(409, 'APPLICATION_NOT_EDITABLE');
     case 'event': {
@@ -125,6 +131,7 @@ const otherRoutes: { name: string; method: 'GET' | 'POST'; url: string; payload?
 
 const person = { familyName: '山田', givenName: '花子', familyNameKana: 'ヤマダ', givenNameKana: 'ハナコ', birthDate: '1990-04-01', honseki: '東京都', examPassNumber: 'A-1' };
 const patchedEmail = 'hanako.yamada@example.jp';
+const scannedPdf = Buffer.from('%PDF-1.4\n%%EOF\n');
 
 interface Result {
   readonly cell: string;
@@ -176,11 +183,13 @@ describe.each(databaseKinds)('authorization matrix on %s', (kind) => {
   const fingerprint = async () => JSON.stringify((await sql`SELECT
     (SELECT count(*) FROM applications) AS applications, (SELECT coalesce(sum(version), 0) FROM applications) AS versions,
     (SELECT count(*) FROM application_events) AS events, (SELECT count(*) FROM outbox) AS outbox,
-    (SELECT count(*) FROM registry_entries) AS entries, (SELECT count(*) FROM timers) AS timers`.execute(s.engine.db)).rows);
+    (SELECT count(*) FROM registry_entries) AS entries, (SELECT count(*) FROM timers) AS timers, (SELECT count(*) FROM attachments) AS attachments`.execute(s.engine.db)).rows);
 
-  async function run(cell: string, caller: Caller, sub: string | undefined, request: { method: 'GET' | 'POST' | 'PATCH'; url: string; payload?: object; ifMatch?: number }, outcome: Outcome, mayChange: boolean) {
+  async function run(cell: string, caller: Caller, sub: string | undefined, request: { method: 'GET' | 'POST' | 'PATCH' | 'PUT'; url: string; payload?: object; contentType?: string; ifMatch?: number }, outcome: Outcome, mayChange: boolean) {
     const auth = await authorization(caller, sub);
-    const headers: Record<string, string> = { ...(auth ? { authorization: auth } : {}), ...(request.ifMatch ? { 'if-match': `"${request.ifMatch}"` } : {}) };
+    const headers: Record<string, string> = {
+      ...(auth ? { authorization: auth } : {}), ...(request.ifMatch ? { 'if-match': `"${request.ifMatch}"` } : {}), ...(request.contentType ? { 'content-type': request.contentType } : {}),
+    };
     const before = mayChange ? undefined : await fingerprint();
     const from = logs.length;
     const res = await s.app.inject({ method: request.method, url: request.url, headers, ...(request.payload ? { payload: request.payload } : {}) });
@@ -205,12 +214,15 @@ describe.each(databaseKinds)('authorization matrix on %s', (kind) => {
           const mutates = !outcome.denied && outcome.status < 300 && route.kind !== 'read';
           const target = mutates ? await applicationIn(state, `owner-fresh-${++fresh}`) : sharedApp;
           const sub = caller.sub === OWNER ? target.owner : caller.sub;
-          const url = `/v1/applications/${target.id}${route.kind === 'read' ? route.path : route.kind === 'event' ? '/events' : ''}`;
-          const request = route.kind === 'read'
+          const suffix = { read: route.kind === 'read' ? route.path : '', edit: '', upload: '/attachments/passCertificate', readAttachment: '/attachments/passCertificate', event: '/events' }[route.kind];
+          const url = `/v1/applications/${target.id}${suffix}`;
+          const request = route.kind === 'read' || route.kind === 'readAttachment'
             ? { method: 'GET' as const, url }
             : route.kind === 'edit'
               ? { method: 'PATCH' as const, url, ifMatch: target.version, payload: { data: { email: patchedEmail } } }
-              : { method: 'POST' as const, url, ifMatch: target.version, payload: { type: route.type, comment: 'matrix' } };
+              : route.kind === 'upload'
+                ? { method: 'PUT' as const, url, ifMatch: target.version, payload: scannedPdf, contentType: 'application/pdf' }
+                : { method: 'POST' as const, url, ifMatch: target.version, payload: { type: route.type, comment: 'matrix' } };
           await run(`${caller.name} → ${route.name} [${state}]`, caller, sub, request, outcome, mutates);
         }
       }
