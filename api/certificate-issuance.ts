@@ -59,7 +59,7 @@ export function createCertificateIssueHandler(engine: EngineDeps, issuing: Certi
     const printed = printedItems(view, subject);
     // A change of something not printed (an address, say) keeps the holder's paper valid: nothing to reissue.
     if (subject.template !== 'reissue' && canonicalJson(await printedOnCurrentCertificate(trx, entry.id)) === canonicalJson(printed)) return;
-    const pdf = await issuing.signer.sign(await issuing.renderer.render(view));
+    const pdf = await issuing.renderer.render(view, { signer: issuing.signer });
     await recordCertificate(trx, { id, subject, tokenKeyId: issuing.tokens.currentKid, printed, pdf, now });
   };
 }

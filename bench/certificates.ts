@@ -15,6 +15,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { PDFDocument, rgb } from 'pdf-lib';
 import QRCode from 'qrcode';
+import sharp from 'sharp';
 import {
   createPostgresPool,
   importRegistryEntry,
@@ -31,6 +32,7 @@ import {
   createPdfSigner,
   loadDevCertificateKeys,
   loadDevSigningIdentity,
+  printablePhoto,
   readSigningCertificate,
   verificationUrl,
   type CertificateClaims,
@@ -88,6 +90,8 @@ export interface RenderResult {
   readonly signedBytes: { readonly median: number; readonly max: number };
   readonly unsignedBytes: { readonly median: number; readonly max: number };
   readonly naiveBytes: { readonly median: number; readonly max: number };
+  /** Largest signed PDF over the views with a photo: 236 × 315 JPEG, as issuance prints one (`printablePhoto`). */
+  readonly signedPhotoBytes: number;
   /** What poppler's pdfsig said about one signed certificate, or why it did not run. */
   readonly pdfsig: string;
 }
@@ -205,6 +209,27 @@ export function certificateFor(name: string, qualificationId: string, index: num
   };
 }
 
+/**
+ * A photo as issuance prints it: `printablePhoto` of a 236 × 315 portrait. A gradient with ±24 levels of noise
+ * per channel from a fixed seed is a worst case (about 9 KB of JPEG where a drawn face is 3 KB and a flat colour
+ * under 1 KB), and is the same in every run.
+ */
+async function benchPhoto(): Promise<{ bytes: Uint8Array; type: 'jpeg' }> {
+  const [width, height] = [236, 315];
+  const pixels = Buffer.alloc(width * height * 3);
+  let seed = 0x9e3779b9;
+  const noise = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 48 - 24;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const at = (y * width + x) * 3;
+      pixels[at] = 90 + (120 * y) / height + noise();
+      pixels[at + 1] = 110 + (80 * x) / width + noise();
+      pixels[at + 2] = 170 - (60 * y) / height + noise();
+    }
+  }
+  return printablePhoto(await sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer());
+}
+
 async function benchViews(tokens: CertificateTokens): Promise<CertificateView[]> {
   return Promise.all(names.map(async (name, i) => {
     const { claims, view } = certificateFor(name, 'kaigo-fukushishi', i);
@@ -290,22 +315,27 @@ async function measureRendering(config: CertificateBenchConfig, setup: RenderSet
   const unsignedPdfs: Uint8Array[] = [];
   const signedPdfs: Uint8Array[] = [];
   const naivePdfs: Uint8Array[] = [];
-  for (const view of views) {
-    const unsigned = await renderer.render(view);
-    const signed = await signer.sign(unsigned);
-    const check = checkPdfSignature(signed, setup.trusted);
+  const photoPdfs: Uint8Array[] = [];
+  const photo = await benchPhoto();
+  const signed = async (view: CertificateView) => {
+    const pdf = await renderer.render(view, { signer });
+    const check = checkPdfSignature(pdf, setup.trusted);
     if (!check.valid) throw new Error(`bench: a signed certificate does not verify: ${check.reasons.join('; ')}`);
-    unsignedPdfs.push(unsigned);
-    signedPdfs.push(signed);
+    return pdf;
+  };
+  for (const view of views) {
+    unsignedPdfs.push(await renderer.render(view));
+    signedPdfs.push(await signed(view));
+    photoPdfs.push(await signed({ ...view, photo }));
     naivePdfs.push(await renderNaive(view, fontBytes));
   }
   const pdfsig = pdfsigVerdict(signedPdfs[0]!, setup.dataDir);
-  log(`[certificates] ${views.length} views (7 front items, QR URL ${Math.min(...urlBytes)}–${Math.max(...urlBytes)} B); every signed PDF verifies (checkPdfSignature); pdfsig: ${pdfsig}`);
+  log(`[certificates] ${views.length} views (7 front items, QR URL ${Math.min(...urlBytes)}–${Math.max(...urlBytes)} B), each also with a ${fmt(photo.bytes.byteLength)} B photo; every signed PDF verifies (checkPdfSignature); pdfsig: ${pdfsig}`);
 
   const ids = views.map((_, i) => String(i));
   const viewOf = (id: string) => views[Number(id)]!;
   const variants = {
-    signed: async (id: string) => void (await signer.sign(await renderer.render(viewOf(id)))),
+    signed: async (id: string) => void (await renderer.render(viewOf(id), { signer })),
     unsigned: async (id: string) => void (await renderer.render(viewOf(id))),
     naive: async (id: string) => void (await renderNaive(viewOf(id), fontBytes)),
   } as const;
@@ -338,6 +368,7 @@ async function measureRendering(config: CertificateBenchConfig, setup: RenderSet
     signedBytes: sizes(signedPdfs),
     unsignedBytes: sizes(unsignedPdfs),
     naiveBytes: sizes(naivePdfs),
+    signedPhotoBytes: sizes(photoPdfs).max,
     pdfsig,
   };
 }
@@ -447,7 +478,7 @@ async function measureVerification(config: CertificateBenchConfig, setup: Verify
     }, now);
     const { claims, view } = certificateFor('山田 花子', 'test-qual', 0);
     const token = await setup.tokens.sign(claims);
-    const pdf = await setup.signer.sign(await setup.renderer.render(view(verificationUrl(PUBLIC_BASE_URL, token))));
+    const pdf = await setup.renderer.render(view(verificationUrl(PUBLIC_BASE_URL, token)), { signer: setup.signer });
     await insertCertificate(db, {
       id: claims.certificateId, registry_entry_id: entry.id, qualification_id: 'test-qual', holder_id: entry.holderId, source_application_id: null,
       status: 'active', status_reason: null, token_key_id: setup.ring.currentKid, printed: JSON.stringify(claims), pdf,

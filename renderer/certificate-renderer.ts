@@ -4,12 +4,17 @@ import { A4, layoutCertificate, type PageLayout } from './certificate-layout.ts'
 import type { CertificateView } from './certificate-view.ts';
 import { defaultFontFiles, loadFontSet, type FontSet, type LoadedFont } from './font-set.ts';
 import { pdfFontkit } from './fontkit-adapter.ts';
+import type { PdfSigner } from './pdf-signer.ts';
 import { drawQrCode } from './qr-code.ts';
 
 /** Renders certificates; fonts are parsed once, when the renderer is created. */
 export interface CertificateRenderer {
-  /** An unsigned A4-portrait PDF; the same view gives the same bytes. Throws `CERTIFICATE_GLYPH_MISSING`. */
-  render(view: CertificateView): Promise<Uint8Array>;
+  /**
+   * An A4-portrait PDF; the same view (and, signed, the same signing time) gives the same bytes. With `signer`,
+   * signed by it in the one save: the objects of `signer.sign(await render(view))`, without parsing and saving
+   * the file a second time. Throws `CERTIFICATE_GLYPH_MISSING`.
+   */
+  render(view: CertificateView, options?: { signer?: PdfSigner }): Promise<Uint8Array>;
 }
 
 const PRODUCER = 'Shikaku certificate renderer';
@@ -23,10 +28,15 @@ const RULE = rgb(0.8, 0.82, 0.86);
  */
 export async function createCertificateRenderer(options: { fontFiles?: readonly string[] } = {}): Promise<CertificateRenderer> {
   const fonts = await loadFontSet(options.fontFiles ?? defaultFontFiles());
-  return { render: (view) => renderCertificate(view, fonts) };
+  return {
+    async render(view, { signer } = {}) {
+      const doc = await buildCertificate(view, fonts);
+      return signer ? signer.signDocument(doc) : doc.save();
+    },
+  };
 }
 
-async function renderCertificate(view: CertificateView, fonts: FontSet): Promise<Uint8Array> {
+async function buildCertificate(view: CertificateView, fonts: FontSet): Promise<PDFDocument> {
   const pages = layoutCertificate(view, fonts);
   // No creation or modification date: the output depends on the view alone (the signature carries the time).
   const doc = await PDFDocument.create({ updateMetadata: false });
@@ -40,7 +50,7 @@ async function renderCertificate(view: CertificateView, fonts: FontSet): Promise
   const embedded = await embedFonts(doc, pages);
   const photo = view.photo && (view.photo.type === 'png' ? await doc.embedPng(view.photo.bytes) : await doc.embedJpg(view.photo.bytes));
   for (const layout of pages) drawPage(doc.addPage([A4.width, A4.height]), layout, embedded, photo);
-  return doc.save();
+  return doc;
 }
 
 /**

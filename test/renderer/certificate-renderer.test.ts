@@ -2,9 +2,17 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { PDFDocument } from 'pdf-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCertificateRenderer, type CertificateRenderer, type CertificateView } from '../../renderer/index.ts';
-import { certificateNamed, certificateView, photoPng } from './certificate-fixtures.ts';
-import { decodeQr, inkIn, itWith, pdffonts, pdfImages, pdftotext, renderGrey, wordBoxes } from './pdf-tools.ts';
+import {
+  checkPdfSignature,
+  createCertificateRenderer,
+  createPdfSigner,
+  readSigningCertificate,
+  type CertificateRenderer,
+  type CertificateView,
+} from '../../renderer/index.ts';
+import { certificateNamed, certificateView, otherIdentity, photoPng } from './certificate-fixtures.ts';
+import { appendIncrementalUpdate } from './pdf-tamper.ts';
+import { decodeQr, inkIn, itWith, pdffonts, pdfImages, pdfsig, pdfsigAccepts, pdftotext, renderGrey, wordBoxes } from './pdf-tools.ts';
 
 const IPAMJ = '/usr/share/fonts/truetype/ipamj/ipamjm.ttf';
 const NOTO = createRequire(import.meta.url).resolve('@expo-google-fonts/noto-sans-jp/400Regular/NotoSansJP_400Regular.ttf');
@@ -175,5 +183,36 @@ describe('the certificate renderer', () => {
   it('without the fallback font, names what only IPAmj明朝 could draw', async () => {
     const notoOnly = await createCertificateRenderer({ fontFiles: [NOTO] });
     await expect(notoOnly.render(certificateNamed('㐀田'))).rejects.toMatchObject({ code: 'CERTIFICATE_GLYPH_MISSING', details: { character: '㐀', codePoint: 'U+3400' } });
+  });
+});
+
+describe('the certificate renderer with a signer', () => {
+  const identity = otherIdentity('Shikaku PDF signing');
+  const trusted = [readSigningCertificate(identity)];
+  // A fixed signing time within the identity's validity, which starts now.
+  const signingTime = new Date(Date.now() + 60_000);
+  const signer = createPdfSigner(identity, { clock: { now: () => signingTime } });
+
+  itWith('pdfsig', 'pdftoppm', 'zbarimg')('signs in its one save: pdfsig and our check accept the signature over the total document', async () => {
+    const view = certificateView({ photo: { bytes: photoPng(), type: 'png' } });
+    const pdf = await renderer.render(view, { signer });
+    expect(pdfsigAccepts(await pdfsig(pdf))).toBe(true);
+    expect(checkPdfSignature(pdf, trusted)).toEqual({ valid: true, reasons: [], signer: 'Shikaku PDF signing' });
+    expect(await decodeQr(pdf)).toEqual([view.qrUrl]);
+  });
+
+  it('gives the same bytes for the same view and signing time, and leaves the unsigned render unsigned', async () => {
+    const view = certificateView();
+    const signed = await renderer.render(view, { signer });
+    expect(Buffer.from(await renderer.render(view, { signer })).equals(Buffer.from(signed))).toBe(true);
+    const doc = await PDFDocument.load(signed, { updateMetadata: false });
+    expect([doc.getProducer(), doc.getModificationDate()]).toEqual(['Shikaku certificate renderer', undefined]);
+    expect(checkPdfSignature(await renderer.render(view)).reasons).toEqual(['the PDF carries no signature (no /ByteRange)']);
+  });
+
+  itWith('pdfsig', 'pdftotext')('writes a file whose appended incremental update both checks reject', async () => {
+    const tampered = await appendIncrementalUpdate(await renderer.render(certificateView(), { signer }));
+    expect(checkPdfSignature(tampered, trusted).reasons).toEqual([expect.stringMatching(/changed after signing \(e\.g\. an incremental update\)/)]);
+    expect(pdfsigAccepts(await pdfsig(tampered))).toBe(false);
   });
 });
