@@ -18,6 +18,8 @@ export const derTag = {
   oid: 0x06,
   sequence: 0x30,
   set: 0x31,
+  utcTime: 0x17,
+  generalizedTime: 0x18,
   /** [n] constructed, context-specific. */
   context: (n: number) => 0xa0 + n,
 } as const;

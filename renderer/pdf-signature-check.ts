@@ -14,7 +14,8 @@ export interface PdfSignatureCheck {
  * Checks a certificate PDF's signature by the strict rule (reliability notes §3a), not by viewer heuristics:
  * exactly one signature; its /ByteRange covers the whole file except the /Contents hole (so nothing was appended);
  * the CMS message digest equals SHA-256 of the covered bytes; the CMS signature verifies with the embedded
- * certificate; and, when `trusted` (DER certificates) is given, that certificate is one of them. Pure; never throws.
+ * certificate, which was valid at the signed signing time; and, when `trusted` (DER certificates) is given, that
+ * certificate is one of them. Pure; never throws.
  */
 export function checkPdfSignature(pdf: Uint8Array, trusted?: readonly Uint8Array[]): PdfSignatureCheck {
   const bytes = Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength);
@@ -55,6 +56,11 @@ export function checkPdfSignature(pdf: Uint8Array, trusted?: readonly Uint8Array
     if (!cms.signedAttributes || !verifies(cms.signedAttributes, certificate, cms.signature)) {
       reasons.push('the CMS signature does not verify with the embedded signer certificate');
     }
+    if (!cms.signingTime) {
+      reasons.push('the signed attributes carry no signing time');
+    } else if (cms.signingTime < new Date(certificate.validFrom) || cms.signingTime > new Date(certificate.validTo)) {
+      reasons.push(`the signer certificate was not valid when the PDF was signed (${cms.signingTime.toISOString()}; valid ${new Date(certificate.validFrom).toISOString()} to ${new Date(certificate.validTo).toISOString()})`);
+    }
     if (trusted && !trusted.some((der) => certificate.raw.equals(der))) {
       reasons.push('the signer certificate is not one of the trusted certificates');
     }
@@ -68,6 +74,7 @@ interface SignedCms {
   readonly digestAlgorithm: string;
   readonly contentType?: string;
   readonly messageDigest?: Buffer;
+  readonly signingTime?: Date;
   /** The signed attributes re-tagged as the SET OF they are signed as (RFC 5652 §5.4), else undefined. */
   readonly signedAttributes?: Buffer;
   readonly signature: Buffer;
@@ -100,16 +107,26 @@ function readSignedCms(der: Buffer): SignedCms {
   };
 }
 
-function readAttributes(der: Buffer, attributes: DerElement): { contentType?: string; messageDigest?: Buffer } {
-  const found: { contentType?: string; messageDigest?: Buffer } = {};
+function readAttributes(der: Buffer, attributes: DerElement): { contentType?: string; messageDigest?: Buffer; signingTime?: Date } {
+  const found: { contentType?: string; messageDigest?: Buffer; signingTime?: Date } = {};
   for (const attribute of derChildren(der, attributes)) {
     const [type, values] = derChildren(der, expect(attribute, derTag.sequence, 'attribute'));
     const [value] = derChildren(der, expect(values, derTag.set, 'attribute values'));
     const oid = derOid(der, expect(type, derTag.oid, 'attribute type'));
     if (oid === oids.contentType) found.contentType = derOid(der, expect(value, derTag.oid, 'content type'));
     if (oid === oids.messageDigest) found.messageDigest = Buffer.from(derContent(der, expect(value, derTag.octetString, 'message digest')));
+    if (oid === oids.signingTime && value) found.signingTime = derTime(der, value);
   }
   return found;
+}
+
+/** UTCTime (YYMMDDHHMMSSZ, years 1950–2049 per RFC 5280) or GeneralizedTime (YYYYMMDDHHMMSSZ). */
+function derTime(der: Buffer, element: DerElement): Date {
+  const text = Buffer.from(derContent(der, element)).toString('latin1');
+  const m = element.tag === derTag.utcTime ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : element.tag === derTag.generalizedTime ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : null;
+  if (!m) throw new Error('signing time malformed');
+  const year = m[1]!.length === 2 ? (Number(m[1]) < 50 ? 2000 : 1900) + Number(m[1]) : Number(m[1]);
+  return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
 }
 
 /** The certificate the SignerInfo names by issuer and serial number (or the only one, for other identifiers). */

@@ -31,6 +31,14 @@ describe('the PDF signature check', () => {
     expect(checkPdfSignature(unsigned)).toEqual({ valid: false, reasons: ['the PDF carries no signature (no /ByteRange)'] });
   });
 
+  it('rejects a signature made when the signer certificate was not valid yet', async () => {
+    const identity = otherIdentity('Shikaku PDF signing');
+    const early = await createPdfSigner(identity, { clock: { now: () => new Date('2020-01-01T00:00:00Z') } }).sign(unsigned);
+    expect(checkPdfSignature(early, [readSigningCertificate(identity)]).reasons).toEqual([
+      expect.stringMatching(/^the signer certificate was not valid when the PDF was signed \(2020-01-01T00:00:00\.000Z; valid 20\d\d-/),
+    ]);
+  });
+
   it('rejects a file that is not a PDF at all without throwing', () => {
     expect(checkPdfSignature(Buffer.from('/ByteRange [0 5 9 1] /Contents <zz>')).valid).toBe(false);
   });
