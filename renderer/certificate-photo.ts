@@ -1,5 +1,9 @@
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import { ShikakuError } from '../engine/index.ts';
+
+let loading: Promise<typeof Sharp> | undefined;
+// libvips loads with the first image, not at start: a server that is never sent one stays about 15 MiB smaller.
+const loadSharp = () => (loading ??= import('sharp').then((module) => module.default));
 
 // A photo 30 × 40 mm on the card, printed at 200 dpi: sharper than office printers resolve a face at that size.
 const PRINT = { width: 236, height: 315 } as const;
@@ -16,6 +20,7 @@ const MAX_PIXELS = 40_000_000;
  * failing issuance later. @throws ShikakuError ATTACHMENT_INVALID
  */
 export async function checkImage(content: Uint8Array, options: { photo: boolean }): Promise<{ width: number; height: number }> {
+  const sharp = await loadSharp();
   let size: { width: number; height: number };
   try {
     const image = sharp(content, { limitInputPixels: MAX_PIXELS, failOn: 'error' });
@@ -38,6 +43,7 @@ export async function checkImage(content: Uint8Array, options: { photo: boolean 
  * a document the holder e-mails around.
  */
 export async function printablePhoto(content: Uint8Array): Promise<{ bytes: Uint8Array; type: 'jpeg' }> {
+  const sharp = await loadSharp();
   const bytes = await sharp(content, { limitInputPixels: MAX_PIXELS })
     .rotate()
     .resize({ ...PRINT, fit: 'inside', withoutEnlargement: true })
