@@ -52,7 +52,8 @@ function valueOf(item: Exclude<Item, 'qrCode'>, subject: CertificateSubject, iss
 
 /**
  * The one view model a certificate template sees, built from the registry entry and the definition's
- * certificate items (the holder chooses none of them); `photo` is the print-ready photo. Pure.
+ * certificate items (the holder chooses none of them); `photo` is the print-ready photo, given only where the
+ * definition prints one (the subject then carries it). Pure.
  */
 export function certificateView(subject: CertificateSubject, certificateId: string, qrUrl: string, issuedOn: string, photo: CertificateView['photo'] = null): CertificateView {
   const { certificate } = subject.qualification;
@@ -69,6 +70,6 @@ export function certificateView(subject: CertificateSubject, certificateId: stri
     front: items(certificate.front),
     back: items(certificate.back),
     qrUrl: all.includes('qrCode') ? qrUrl : null,
-    photo: certificate.photo ? photo : null,
+    photo,
   };
 }

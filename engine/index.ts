@@ -38,6 +38,6 @@ export type { CertificateStatus } from './runtime/database-schema.ts';
 export { certificateIssuedFor, certificateSubject, printedOnCurrentCertificate, recordCertificate, type CertificateSubject } from './runtime/certificate-issuance.ts';
 export { findCertificateStatus, findCurrentCertificate, listCurrentCertificates, markEntryCertificates, revokeCertificate, type CertificateRow, type CertificateStatusView } from './runtime/certificates.repository.ts';
 export { listEntriesOfHolder } from './runtime/registry.repository.ts';
-export { findAttachmentById, findReferencedAttachment, isCertificatePhoto, PHOTO_ATTACHMENT, type AttachmentRow } from './runtime/attachments.ts';
+export { attachmentMediaTypes, findAttachmentById, findReferencedAttachment, PHOTO_ATTACHMENT, type AttachmentRow } from './runtime/attachments.ts';
 export type { AttachmentMediaType } from './runtime/database-schema.ts';
 export { uploadAttachment, type UploadAttachmentCommand, type UploadedAttachment } from './runtime/upload-attachment.ts';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { applicationAccess, findReferencedAttachment, isCertificatePhoto, ShikakuError, uploadAttachment, withConnection, type Role } from '../../engine/index.ts';
+import { applicationAccess, attachmentMediaTypes, findReferencedAttachment, ShikakuError, uploadAttachment, withConnection, type Role } from '../../engine/index.ts';
 import { checkImage } from '../../renderer/index.ts';
 import { etag, ifMatchVersion, reachableApplication } from '../application-request.ts';
 import { applicationView } from '../application-view.ts';
@@ -14,8 +14,6 @@ export const ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024;
 
 const AttachmentParams = Type.Object({ id: Type.String({ maxLength: 64 }), key: Type.String({ maxLength: 64 }) });
 const binary = Type.String({ format: 'binary' });
-/** What the upload route accepts, for the OpenAPI document (the handler checks each key's own list). */
-export const attachmentMediaTypes = ['image/jpeg', 'image/png', 'application/pdf'] as const;
 const extension: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'application/pdf': 'pdf' };
 
 /**
@@ -57,11 +55,10 @@ export function registerAttachmentRoutes(app: FastifyInstance, deps: ServerDeps,
       const content = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const result = await withConnection(engine, async (engine) => {
         const row = await reachableApplication(engine, actor, id);
-        const procedure = await engine.definitions.pinned(engine.db, row.definition_hash);
         const { application, attachment } = await uploadAttachment(engine, row, {
           actor, expectedVersion: ifMatchVersion(request), key, mediaType, content,
-          checkContent: async (type, bytes) => {
-            if (type !== 'application/pdf') await checkImage(bytes, { photo: isCertificatePhoto(procedure.spec, key) });
+          checkContent: async (file) => {
+            if (file.mediaType !== 'application/pdf') await checkImage(file.content, { photo: file.certificatePhoto });
           },
         });
         return { attachment: { ...attachment, href: `/v1/applications/${id}/attachments/${key}` }, application: await applicationView(engine, application, actor) };

@@ -23,9 +23,12 @@ export function isCertificatePhoto(spec: ProcedureSpec, key: string): boolean {
   return key === PHOTO_ATTACHMENT && spec.qualification.certificatePhoto === true;
 }
 
+/** Every media type an upload may have. */
+export const attachmentMediaTypes: readonly AttachmentMediaType[] = ['image/jpeg', 'image/png', 'application/pdf'];
+
 /** The media types an attachment may have: the certificate photo is printed, so it is an image. */
 export function acceptedMediaTypes(spec: ProcedureSpec, key: string): readonly AttachmentMediaType[] {
-  return isCertificatePhoto(spec, key) ? ['image/jpeg', 'image/png'] : ['image/jpeg', 'image/png', 'application/pdf'];
+  return isCertificatePhoto(spec, key) ? attachmentMediaTypes.filter((type) => type.startsWith('image/')) : attachmentMediaTypes;
 }
 
 /** The upload the application's data refers to under `key`; undefined when it refers to none. */

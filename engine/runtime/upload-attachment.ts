@@ -3,7 +3,7 @@ import { didYouMean } from '../definitions/did-you-mean.ts';
 import { ShikakuError } from '../errors.ts';
 import type { Actor } from './actor.ts';
 import type { ApplicationRow } from './applications.repository.ts';
-import { acceptedMediaTypes, uploadReference } from './attachments.ts';
+import { acceptedMediaTypes, isCertificatePhoto, uploadReference } from './attachments.ts';
 import type { AttachmentMediaType } from './database-schema.ts';
 import { editableProcedure, writeEdit } from './edit-application.ts';
 import { inTransaction, type EngineDeps } from './engine-deps.ts';
@@ -28,7 +28,7 @@ export interface UploadAttachmentCommand {
   readonly mediaType: string;
   readonly content: Uint8Array;
   /** Further checks of the content (decoding an image), run once the application and type are known good. */
-  readonly checkContent?: (mediaType: AttachmentMediaType, content: Uint8Array) => Promise<void>;
+  readonly checkContent?: (file: { mediaType: AttachmentMediaType; content: Uint8Array; certificatePhoto: boolean }) => Promise<void>;
 }
 
 /** What an upload stored, without its bytes. */
@@ -58,7 +58,7 @@ export async function uploadAttachment(deps: EngineDeps, row: ApplicationRow, co
   if (content.length === 0) throw new ShikakuError('ATTACHMENT_INVALID', 'the file is empty');
   const sniffed = sniffMediaType(content);
   if (sniffed !== mediaType) throw new ShikakuError('ATTACHMENT_INVALID', `the file was sent as ${mediaType} but is ${sniffed ?? 'none of the accepted types'}`);
-  await command.checkContent?.(mediaType, content);
+  await command.checkContent?.({ mediaType, content, certificatePhoto: isCertificatePhoto(procedure.spec, key) });
   const attachment: UploadedAttachment = { id: randomUUID(), key, mediaType, byteSize: content.length, sha256: createHash('sha256').update(content).digest('hex') };
   const data = { ...row.data, attachments: { ...((row.data.attachments ?? {}) as Record<string, unknown>), [key]: uploadReference(attachment.id) } };
   return inTransaction(deps.db, async (trx) => {
